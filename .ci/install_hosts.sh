@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install the Debian packages the real effect hosts (fxcore/effects/*_host.py) and
+# tests/test_backends.py need. Idempotent and non-interactive; safe to re-run.
+#   sox + caps/tap/swh     → backend `sox` (SoX built-ins + LADSPA plugins)
+#   liblilv-0-0 + plugins  → backend `lv2` (in-process lilv host via ctypes, in a subprocess)
+#   zam-plugins            → backend `vst3` (pedalboard.load_plugin on /usr/lib/vst3/*.vst3)
+# REAPER is not packaged by Debian: backend `reaper` needs it installed by hand.
+set -euo pipefail
+
+PACKAGES=(
+  sox libsox-fmt-base          # SoX with WAV/float I/O and the `ladspa` effect
+  caps tap-plugins swh-plugins # LADSPA plugins (AmpVTS, CabinetIV, TAP reverb, SWH …)
+  liblilv-0-0 lv2-dev          # lilv (LV2 host library) + LV2 spec bundles (core, urid, options …)
+  lilv-utils                   # lv2ls / lv2info: list and inspect installed LV2 plugins
+  guitarix-lv2 calf-plugins    # LV2 plugins: guitarix amps/pedals/cabinets, calf reverb/chorus/…
+  zam-plugins                  # VST3 (and LV2) plugins: ZamTube, ZamComp, ZamVerb …
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install_hosts: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+echo "install_hosts: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install_hosts: done"

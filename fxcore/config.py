@@ -1,0 +1,201 @@
+"""Typed configuration: `config.yaml` is validated against a JSON schema here, once, at the edge.
+
+Everything past this module receives dataclasses, never raw dicts. Per-effect `model` and `train`
+settings override `defaults` key by key.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import asdict, dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import FxcoreError
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """How much synthetic clean audio to make."""
+
+    tracks: int
+    segments: int
+    segment_seconds: float = 10.0
+    training_audio: str = "training_audio"
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Fractions of each track's duration, in time order: train, then val, then test."""
+
+    train: float
+    val: float
+    test: float
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """A registered model name and its constructor parameters."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """ESR (with optional pre-emphasis) + optional DC and multi-resolution STFT terms."""
+
+    pre_emphasis: float | None = 0.95
+    mrstft_weight: float = 0.0
+    dc_weight: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training recipe for one effect."""
+
+    device: str = "auto"
+    sampler: str = "random_windows"
+    segment_samples: int = 8192
+    warmup_samples: int = 0
+    sequence_chunks: int = 8
+    batch_size: int = 16
+    lr: float = 4e-3
+    lr_decay: float = 0.5
+    max_steps: int = 2000
+    max_seconds: float = 300.0
+    val_every: int = 100
+    checkpoint_every: int = 100
+    patience: int = 8
+    threads: int = 0
+    loss: LossConfig = field(default_factory=LossConfig)
+
+
+@dataclass(frozen=True)
+class EffectConfig:
+    """One effect: how to render it (backend + chain) and how to model it."""
+
+    name: str
+    backend: str
+    chain: list[dict[str, Any]]
+    options: dict[str, Any]
+    model: ModelConfig
+    train: TrainConfig
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys) — also what Snakemake compares to decide on reruns."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "EffectConfig":
+        """Inverse of `to_json`."""
+        d = json.loads(text)
+        train = dict(d["train"])
+        train["loss"] = LossConfig(**train["loss"])
+        return cls(name=d["name"], backend=d["backend"], chain=d["chain"], options=d["options"],
+                   model=ModelConfig(**d["model"]), train=TrainConfig(**train))
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole workflow configuration."""
+
+    sample_rate: int
+    seed: int
+    synth: SynthConfig
+    split: SplitConfig
+    effects: dict[str, EffectConfig]
+
+    def effect(self, name: str) -> EffectConfig:
+        """One effect's config, with a one-line error for unknown names."""
+        if name not in self.effects:
+            raise FxcoreError(f"unknown effect {name!r}", "config.yaml",
+                              f"use one of {', '.join(self.effects)} or add it under `effects:`")
+        return self.effects[name]
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads(resources.files("fxcore").joinpath("schemas/config.schema.json").read_text())
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in (override or {}).items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def _effect_model(default: dict[str, Any], override: dict[str, Any] | None) -> dict[str, Any]:
+    """Same model name (or none given): params merge over the defaults; another name: its own params."""
+    if not override:
+        return default
+    if override.get("name", default["name"]) == default["name"]:
+        return _merge(default, override)
+    return override
+
+
+def _train_config(d: dict[str, Any]) -> TrainConfig:
+    d = dict(d)
+    d["loss"] = LossConfig(**d.get("loss", {}))
+    return TrainConfig(**d)
+
+
+def parse_config(raw: dict[str, Any], source: str = "config.yaml", check_backends: bool = True) -> Config:
+    """Validate a raw config mapping against the schema and build the typed `Config`."""
+    if not isinstance(raw, dict):
+        raise FxcoreError("config is not a mapping", source, "start from the shipped config.yaml")
+    try:
+        jsonschema.validate(raw, _schema())
+    except jsonschema.ValidationError as exc:
+        where = ".".join(str(p) for p in exc.absolute_path) or "(top level)"
+        raise FxcoreError(f"invalid config at {where}: {exc.message}", source,
+                          "see the config format in README.md") from None
+    split = SplitConfig(**raw["split"])
+    if abs(split.train + split.val + split.test - 1.0) > 1e-6:
+        raise FxcoreError(f"split fractions sum to {split.train + split.val + split.test:g}, not 1", source,
+                          "make split.train + split.val + split.test = 1")
+    defaults_train = {f.name: getattr(TrainConfig(), f.name) for f in fields(TrainConfig) if f.name != "loss"}
+    defaults_train["loss"] = asdict(LossConfig())
+    defaults_train = _merge(defaults_train, raw["defaults"]["train"])
+    effects = {}
+    for name, e in raw["effects"].items():
+        model = _effect_model(raw["defaults"]["model"], e.get("model"))
+        effects[name] = EffectConfig(
+            name=name, backend=e["backend"], chain=list(e.get("chain", [])), options=dict(e.get("options", {})),
+            model=ModelConfig(name=model["name"], params=dict(model.get("params", {}))),
+            train=_train_config(_merge(defaults_train, e.get("train"))),
+        )
+    cfg = Config(sample_rate=raw["sample_rate"], seed=raw["seed"], synth=SynthConfig(**raw["synth"]),
+                 split=split, effects=effects)
+    if check_backends:
+        _check_effects(cfg, source)
+    return cfg
+
+
+def _check_effects(cfg: Config, source: str) -> None:
+    from .effects import make_backend
+    from .models import model_class
+
+    for e in cfg.effects.values():
+        make_backend(e.backend, e.chain, e.options, e.name).check_available()
+        try:
+            model_class(e.model.name)
+        except FxcoreError as exc:
+            raise FxcoreError(f"effect {e.name!r}: {exc}", source) from None
+
+
+def load_config(path: str | Path, check_backends: bool = True) -> Config:
+    """Read a YAML file and `parse_config` it."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise FxcoreError("config file not found", path, "pass --configfile with an existing file") from None
+    except yaml.YAMLError as exc:
+        raise FxcoreError(f"not valid YAML ({str(exc).splitlines()[0]})", path, "fix the YAML syntax") from None
+    return parse_config(raw, str(path), check_backends)

@@ -1,0 +1,4 @@
+"""Effect hosts ("backends"), registered by name; importing this package registers all of them."""
+
+from .base import EffectBackend, backend_names, make_backend, register_backend  # noqa: F401
+from . import pedalboard_host  # noqa: F401  (registration side effect)

@@ -1,0 +1,74 @@
+"""The contract every effect host follows, and the name → backend registry.
+
+A backend turns a clean mono signal into the processed one. Hosts plug in by subclassing
+`EffectBackend` and decorating with `@register_backend("name")`; the rules never change.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from ..errors import FxcoreError
+
+_REGISTRY: dict[str, type["EffectBackend"]] = {}
+
+
+def register_backend(name: str) -> Callable[[type["EffectBackend"]], type["EffectBackend"]]:
+    """Class decorator: make a backend selectable with `backend: name` in config.yaml."""
+
+    def wrap(cls: type[EffectBackend]) -> type[EffectBackend]:
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return wrap
+
+
+def backend_names() -> list[str]:
+    """Names of all registered backends."""
+    return sorted(_REGISTRY)
+
+
+def make_backend(name: str, chain: list[dict[str, Any]], options: dict[str, Any] | None = None,
+                 effect: str = "?") -> "EffectBackend":
+    """Build (and validate) the backend `name` for one effect's chain."""
+    if name not in _REGISTRY:
+        raise FxcoreError(f"effect {effect!r}: unknown backend {name!r}", "config.yaml",
+                          f"use one of {', '.join(backend_names())}")
+    return _REGISTRY[name](chain, options or {}, effect)
+
+
+class EffectBackend(ABC):
+    """Renders one effect chain. Constructing it validates the chain (fail before any job runs)."""
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, chain: list[dict[str, Any]], options: dict[str, Any], effect: str):
+        self.chain = chain
+        self.options = options
+        self.effect = effect
+
+    def check_available(self) -> None:
+        """Raise FxcoreError if the host program/plugin is missing on this machine."""
+
+    @abstractmethod
+    def process(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Process mono float32 (T,) audio; return mono float32 (T,) of the same length."""
+
+    @property
+    def reported_latency(self) -> int:
+        """Latency in samples the host reports (0 if unknown); alignment also measures it."""
+        return 0
+
+    def _fail(self, message: str, fix: str) -> FxcoreError:
+        return FxcoreError(f"effect {self.effect!r} ({self.name}): {message}", "config.yaml", fix)
+
+
+def fit_length(audio: np.ndarray, length: int) -> np.ndarray:
+    """Trim or zero-pad a rendered (T,) signal to `length` samples."""
+    if len(audio) >= length:
+        return audio[:length]
+    return np.concatenate([audio, np.zeros(length - len(audio), dtype=audio.dtype)])

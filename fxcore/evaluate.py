@@ -1,0 +1,104 @@
+"""Evaluation stage glue: metrics.json, figures, the per-effect report and the cross-effect summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.image as mpimg  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+
+from . import metrics as M  # noqa: E402
+from . import plots as P  # noqa: E402
+from .atomic import write_json  # noqa: E402
+from .audio import read_audio  # noqa: E402
+from .config import EffectConfig  # noqa: E402
+from .report import build_report, build_summary  # noqa: E402
+from .train import load_model  # noqa: E402
+
+
+def evaluate_effect(test_dir: str | Path, model_path: str | Path, history_csv: str | Path,
+                    train_json: str | Path, metrics_path: str | Path, plots_dir: str | Path) -> dict[str, Any]:
+    """Score the model's test-split output against the target (and the clean baseline); draw the figures."""
+    test_dir = Path(test_dir)
+    clean, sr = read_audio(test_dir / "clean.wav")
+    target, _ = read_audio(test_dir / "target.wav", sr)
+    pred, _ = read_audio(test_dir / "model.wav", sr)
+    facts = json.loads(Path(train_json).read_text())
+    result = {"effect": facts["effect"], "model": facts["model"], "parameters": facts["parameters"],
+              "device": facts["device"], "train_seconds": facts["seconds"], "train_steps": facts["steps"],
+              "test_seconds": round(len(clean) / sr, 3), **M.evaluate(clean, target, pred, sr)}
+    model = load_model(model_path)
+    figures = {
+        "1_mel_spectrograms": P.mel_triptych(clean, target, pred, sr, title=facts["effect"]),
+        "2_waveform_overlay": P.waveform_overlay(clean, target, pred, sr),
+        "3_training_curve": P.training_curve(str(history_csv)),
+    }
+    for i, d in enumerate(model.diagnostics(clean, target)):
+        figures[f"4_structure_{i}"] = P.curve_comparison(d["x"], d["learned"], d.get("measured"),
+                                                         d["xlabel"], d["ylabel"], d["title"])
+    plots_dir = Path(plots_dir)
+    plots_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{plots_dir.name}.", dir=plots_dir.parent))
+    try:
+        for name, fig in figures.items():
+            P.save_figure(fig, tmp / f"{name}.png")
+        if plots_dir.exists():
+            shutil.rmtree(plots_dir)
+        os.replace(tmp, plots_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    write_json(metrics_path, result)
+    return result
+
+
+def _png_figure(path: Path) -> plt.Figure:
+    img = mpimg.imread(path)
+    fig = plt.figure(figsize=(img.shape[1] / 120, img.shape[0] / 120), dpi=120)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.imshow(img)
+    ax.set_axis_off()
+    return fig
+
+
+def make_report(cfg: EffectConfig, metrics_path: str | Path, plots_dir: str | Path, manifest_path: str | Path,
+                train_json: str | Path, out_pdf: str | Path) -> None:
+    """Assemble results/<effect>/report.pdf from the evaluation outputs."""
+    metrics = json.loads(Path(metrics_path).read_text())
+    manifest = json.loads(Path(manifest_path).read_text())
+    facts = json.loads(Path(train_json).read_text())
+    dataset_facts = {"sample_rate": manifest["sample_rate"], "latency_samples": manifest["latency_samples"],
+                     "latency_ms": manifest["latency_ms"], "tracks": len(manifest["tracks"]),
+                     **{f"{k}_seconds": round(v, 2) for k, v in manifest["durations_s"].items()}}
+    training_facts = {k: facts[k] for k in ("device", "device_name", "parameters", "steps", "seconds",
+                                            "stop_reason", "best_val_esr", "best_step")}
+    figures = [_png_figure(p) for p in sorted(Path(plots_dir).glob("*.png"))]
+    build_report(out_pdf, effect=cfg.name, metrics=metrics, figures=figures,
+                 chain={"backend": cfg.backend, "chain": cfg.chain, "options": cfg.options},
+                 model_config={"name": cfg.model.name, "params": cfg.model.params},
+                 dataset_facts=dataset_facts, training_facts=training_facts)
+
+
+SUMMARY_KEYS = ("effect", "model", "parameters", "device", "train_seconds", "esr", "esr_clean", "mrstft",
+                "mrstft_clean", "mel_distance", "mel_distance_clean", "lsd", "lsd_clean", "lufs_diff",
+                "lufs_diff_clean")
+
+
+def make_summary(metrics_paths: Sequence[str | Path], csv_path: str | Path, pdf_path: str | Path) -> list[dict]:
+    """results/summary.csv + summary.pdf: one row per effect."""
+    rows = []
+    for p in metrics_paths:
+        m = json.loads(Path(p).read_text())
+        row = {k: m[k] for k in SUMMARY_KEYS}
+        row["closer"] = sum(bool(v) for v in m["closer_to_target_than_clean"].values())
+        rows.append(row)
+    build_summary(csv_path, pdf_path, rows)
+    return rows

@@ -1,0 +1,4 @@
+"""Effect models, registered by name; importing this package registers all of them."""
+
+from .base import EffectModel, build_model, model_class, model_names, register_model  # noqa: F401
+from . import cnn, rnn, wavenet  # noqa: F401  (registration side effects)

@@ -1,0 +1,43 @@
+"""Run a trained model: on any file (`fxcore apply`), and on the dataset's test split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .audio import read_audio, write_audio
+from .dataset.shards import Dataset
+from .train import load_model
+
+
+def apply_to_file(model_path: str | Path, in_path: str | Path, out_path: str | Path) -> None:
+    """Process a whole audio file with a trained model; 32-bit float WAV out (no clipping)."""
+    model = load_model(model_path)
+    x, sr = read_audio(in_path, model.sample_rate)
+    write_audio(out_path, model.render(x), sr, subtype="FLOAT")
+
+
+def render_test_split(model_path: str | Path, dataset_dir: str | Path, out_dir: str | Path,
+                      progress: bool = True) -> dict[str, np.ndarray]:
+    """Write clean.wav, target.wav, model.wav: the test regions joined, the model run with full context.
+
+    Each track is rendered from its first sample, so long-memory effects (reverb tails, LFO phase)
+    see the same history the target had; then the test regions are cut out.
+    """
+    model = load_model(model_path)
+    data = Dataset(dataset_dir)
+    out_dir = Path(out_dir)
+    outputs: dict[str, list[np.ndarray]] = {"clean": [], "target": [], "model": []}
+    regions = data.split("test")
+    for r in tqdm(regions, desc="render test split", disable=not progress, unit="track"):
+        clean = np.asarray(data.clean(r.track))
+        y_hat = model.render(clean[:r.stop])
+        outputs["clean"].append(clean[r.start:r.stop])
+        outputs["target"].append(np.asarray(data.target(r.track)[r.start:r.stop]))
+        outputs["model"].append(y_hat[r.start:r.stop])
+    joined = {k: np.concatenate(v).astype(np.float32) for k, v in outputs.items()}
+    for k, v in joined.items():
+        write_audio(out_dir / f"{k}.wav", v, data.sample_rate, subtype="FLOAT")
+    return joined

@@ -1,0 +1,238 @@
+"""Train one effect's model: seeded, checkpointed, resumable, early-stopped on validation ESR.
+
+Outputs in `out_dir`: `model.pt` (best weights by validation ESR + everything needed to rebuild
+the model), `history.csv` (step, seconds, train_loss, val_esr, lr) and `train.json` (facts for the
+report). `checkpoint_dir/last.pt` holds the full training state every `checkpoint_every` steps;
+a restarted job with the same config resumes from it and reaches the same final state.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import logging
+import time
+import zlib
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .atomic import atomic_path, write_json, write_text
+from .config import EffectConfig, TrainConfig
+from .dataset.samplers import RandomSequentialSampler, RandomWindowSampler
+from .dataset.shards import Dataset
+from .errors import FxcoreError
+from .losses import build_loss
+from .models import EffectModel, build_model
+
+log = logging.getLogger("fxcore.train")
+
+HISTORY_FIELDS = ("step", "seconds", "train_loss", "val_esr", "lr")
+
+
+def select_device(requested: str) -> torch.device:
+    """'auto' → the GPU Slurm/CUDA_VISIBLE_DEVICES gives us, else the CPU (said in the log)."""
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise FxcoreError("train.device is 'cuda' but no CUDA GPU is visible", "config.yaml",
+                          "set train.device: auto, or run on a GPU node")
+    if requested in ("auto", "cuda") and torch.cuda.is_available():
+        return torch.device("cuda")
+    if requested == "auto":
+        log.info("no CUDA GPU visible: training on the CPU")
+    return torch.device("cpu")
+
+
+def effect_seed(seed: int, effect: str) -> int:
+    """A per-effect seed derived from the global one, stable across runs and machines."""
+    return (seed * 1_000_003 + zlib.crc32(effect.encode())) % (2**31)
+
+
+def save_model(path: str | Path, model: EffectModel, cfg: EffectConfig, extra: dict[str, Any]) -> None:
+    """Write a self-describing model file: name, params, sample rate, weights, config, facts."""
+    blob = {"name": model.name, "params": cfg.model.params, "sample_rate": model.sample_rate,
+            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            "effect_config": cfg.to_json(), **extra}
+    with atomic_path(path) as tmp:
+        torch.save(blob, tmp)
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> EffectModel:
+    """Rebuild a model saved by `save_model`."""
+    path = Path(path)
+    try:
+        blob = torch.load(path, map_location=device, weights_only=False)
+        model = build_model(blob["name"], blob["params"], blob["sample_rate"])
+        model.load_state_dict(blob["state_dict"])
+    except FxcoreError:
+        raise
+    except Exception as exc:
+        raise FxcoreError(f"not a readable fxcore model ({exc.__class__.__name__})", path,
+                          "pass a model.pt written by `fxcore train` or the workflow") from None
+    return model.to(device).eval()
+
+
+def _lr_at(step: int, tc: TrainConfig) -> float:
+    # Exponential decay from lr to lr*lr_decay over max_steps: a pure function of the step, so a
+    # resumed run follows exactly the same schedule.
+    return tc.lr * tc.lr_decay ** (min(step, tc.max_steps) / tc.max_steps)
+
+
+@torch.no_grad()
+def validation_esr(model: EffectModel, data: Dataset, split: str = "val", device: torch.device | None = None) -> float:
+    """ESR over all regions of a split; each region is rendered with up to 1 s of pre-roll."""
+    num = den = 0.0
+    preroll_max = max(model.receptive_field, data.sample_rate)
+    for r in data.split(split):
+        pre = min(r.start, preroll_max)
+        x = np.asarray(data.clean(r.track)[r.start - pre:r.stop])
+        y = np.asarray(data.target(r.track)[r.start:r.stop], dtype=np.float64)
+        y_hat = model.render(x, start=r.start - pre)[pre:].astype(np.float64)
+        num += float(np.sum((y - y_hat) ** 2))
+        den += float(np.sum(y ** 2))
+    return num / (den + 1e-12)
+
+
+def _sampler(data: Dataset, tc: TrainConfig, seed: int):
+    regions = data.split("train")
+    if tc.sampler == "random_sequential":
+        return RandomSequentialSampler(data, regions, tc.segment_samples, tc.batch_size, seed, tc.sequence_chunks)
+    return RandomWindowSampler(data, regions, tc.segment_samples, tc.batch_size, seed)
+
+
+def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path, seed: int,
+                 checkpoint_dir: str | Path | None = None, progress: bool = True,
+                 stop_after_steps: int | None = None) -> dict[str, Any]:
+    """Train `cfg.model` on the dataset in `dataset_dir`; write model.pt, history.csv, train.json.
+
+    `stop_after_steps` ends this invocation early with a checkpoint and no outputs (as a job
+    pre-empted by a scheduler would); the next call resumes from it.
+    """
+    tc = cfg.train
+    out_dir = Path(out_dir)
+    ckpt_path = Path(checkpoint_dir or out_dir / "checkpoints") / "last.pt"
+    if tc.threads > 0:
+        torch.set_num_threads(tc.threads)
+    device = select_device(tc.device)
+    seed = effect_seed(seed, cfg.name)
+    torch.manual_seed(seed)
+    data = Dataset(dataset_dir)
+    model = build_model(cfg.model.name, cfg.model.params, data.sample_rate)
+    model.initialise(data.concat("train", "clean"), data.concat("train", "target"))
+    model.to(device)
+    warmup = max(tc.warmup_samples, model.receptive_field - 1)
+    if warmup >= tc.segment_samples:
+        raise FxcoreError(f"effect {cfg.name!r}: train.segment_samples ({tc.segment_samples}) must exceed the "
+                          f"warm-up ({warmup}: the model's receptive field or train.warmup_samples)",
+                          "config.yaml", f"set train.segment_samples above {warmup}")
+    loss_fn = build_loss(tc.loss.pre_emphasis, tc.loss.mrstft_weight, tc.loss.dc_weight).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
+    sampler = _sampler(data, tc, seed)
+
+    step, elapsed, history = 0, 0.0, []
+    best_val, best_state, best_step, bad = float("inf"), copy.deepcopy(model.state_dict()), 0, 0
+    state = None
+    resumed = False
+    if ckpt_path.exists():
+        ck = torch.load(ckpt_path, map_location=device, weights_only=False)
+        if ck.get("effect_config") == cfg.to_json() and ck.get("seed") == seed:
+            model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["optimizer"])
+            sampler.load_state_dict(ck["sampler"])
+            torch.set_rng_state(ck["torch_rng"])
+            step, elapsed, history = ck["step"], ck["elapsed"], ck["history"]
+            best_val, best_state, best_step, bad = ck["best_val"], ck["best_state"], ck["best_step"], ck["bad"]
+            state = ck["model_state"]
+            resumed = True
+            log.info("resumed %s from %s at step %d", cfg.name, ckpt_path, step)
+
+    def checkpoint() -> None:
+        ckpt_path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(ckpt_path) as tmp:
+            torch.save({"effect_config": cfg.to_json(), "seed": seed, "model": model.state_dict(),
+                        "optimizer": opt.state_dict(), "sampler": sampler.state_dict(),
+                        "torch_rng": torch.get_rng_state(), "step": step, "elapsed": elapsed,
+                        "history": history, "best_val": best_val, "best_state": best_state,
+                        "best_step": best_step, "bad": bad, "model_state": model.detach_state(state)}, tmp)
+
+    stop_reason = "max_steps"
+    bar = tqdm(total=tc.max_steps, initial=step, desc=f"train {cfg.name}", disable=not progress,
+               unit="step", dynamic_ncols=True)
+    t0 = time.perf_counter() - elapsed
+    model.train()
+    steps_this_run = 0
+    while step < tc.max_steps:
+        if stop_after_steps is not None and steps_this_run >= stop_after_steps:
+            checkpoint()
+            bar.close()
+            return {"interrupted": True, "step": step}
+        steps_this_run += 1
+        if time.perf_counter() - t0 >= tc.max_seconds:
+            stop_reason = "max_seconds"
+            break
+        batch = sampler.next()
+        x, y, start = batch.x.to(device), batch.y.to(device), batch.start.to(device)
+        if batch.reset:
+            state = None
+        lr = _lr_at(step, tc)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        y_hat, state = model(x, state, start)
+        cut = warmup if batch.reset else 0
+        loss = loss_fn(y_hat[:, cut:], y[:, cut:])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        state = model.detach_state(state)
+        step += 1
+        row = {"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": float(loss), "val_esr": "",
+               "lr": lr}
+        if step % tc.val_every == 0 or step == tc.max_steps:
+            val = validation_esr(model, data, "val", device)
+            model.train()
+            row["val_esr"] = val
+            if val < best_val:
+                best_val, best_state, best_step, bad = val, copy.deepcopy(model.state_dict()), step, 0
+            else:
+                bad += 1
+            bar.set_postfix(loss=f"{float(loss):.3g}", val_esr=f"{val:.3g}", best=f"{best_val:.3g}")
+        history.append(row)
+        bar.update(1)
+        elapsed = time.perf_counter() - t0
+        if step % tc.checkpoint_every == 0:
+            checkpoint()
+        if bad >= tc.patience:
+            stop_reason = "early_stopping"
+            break
+    bar.close()
+    if best_step == 0 or (history and history[-1]["val_esr"] == ""):
+        # Never validated the final weights (time budget hit between validations): do it now.
+        val = validation_esr(model, data, "val", device)
+        history.append({"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": "",
+                        "val_esr": val, "lr": _lr_at(step, tc)})
+        if val < best_val:
+            best_val, best_state, best_step = val, copy.deepcopy(model.state_dict()), step
+    elapsed = time.perf_counter() - t0
+    model.load_state_dict(best_state)
+    facts = {"effect": cfg.name, "model": cfg.model.name, "parameters": model.num_parameters(),
+             "device": str(device), "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
+             "steps": step, "seconds": round(elapsed, 2), "stop_reason": stop_reason, "best_val_esr": best_val,
+             "best_step": best_step, "resumed": resumed, "seed": seed, "train": asdict(tc)}
+    save_model(out_dir / "model.pt", model, cfg, {"facts": facts})
+    write_text(out_dir / "history.csv", history_csv(history))
+    write_json(out_dir / "train.json", facts)
+    return facts
+
+
+def history_csv(rows: list[dict[str, Any]]) -> str:
+    """The training history as CSV text."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=HISTORY_FIELDS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()

@@ -1,0 +1,51 @@
+# Helpers shared by the rules. The config is validated here, once, before any job is planned.
+import json
+import os
+import sys
+from pathlib import Path
+
+# fxcore is importable from the checkout even when it is not pip-installed, in jobs too.
+sys.path.insert(0, workflow.basedir)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
+
+from fxcore.config import parse_config  # noqa: E402
+from fxcore.errors import FxcoreError  # noqa: E402
+
+try:
+    CFG = parse_config(config, source=(workflow.configfiles or ["config.yaml"])[-1])
+except FxcoreError as exc:
+    raise WorkflowError(str(exc)) from None
+
+EFFECTS = list(CFG.effects)
+SYNTH_TRACKS = [f"track_{i:03d}" for i in range(CFG.synth.tracks)]
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3"}
+USER_AUDIO = {
+    f"user_{p.stem}": str(p)
+    for p in sorted(Path(CFG.synth.training_audio).glob("*"))
+    if p.suffix.lower() in AUDIO_SUFFIXES
+}
+TRACKS = SYNTH_TRACKS + list(USER_AUDIO)
+
+wildcard_constraints:
+    effect="|".join(EFFECTS),
+    track="[A-Za-z0-9_.-]+",
+
+
+def clean_tracks(wildcards=None):
+    """Every clean track (synthetic + user audio), in a fixed order."""
+    return [f"results/clean/{t}.wav" for t in TRACKS]
+
+
+def chain_params(wildcards):
+    """What changes an effect's rendering: backend, chain, options (compared by Snakemake)."""
+    e = CFG.effects[wildcards.effect]
+    return json.dumps({"backend": e.backend, "chain": e.chain, "options": e.options}, sort_keys=True)
+
+
+def effect_params(wildcards):
+    """The whole per-effect config as canonical JSON (for training and the report)."""
+    return CFG.effects[wildcards.effect].to_json()
+
+
+def split_params(wildcards=None):
+    return json.dumps({"train": CFG.split.train, "val": CFG.split.val, "test": CFG.split.test})

@@ -1,0 +1,97 @@
+"""Training: a model learns a real pedalboard pair; checkpoints resume to the same state; seeded."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from fxcore.config import EffectConfig, LossConfig, ModelConfig, SplitConfig, TrainConfig
+from fxcore.dataset import Dataset, build_dataset
+from fxcore.render import apply_to_file, render_test_split
+from fxcore.train import load_model, train_effect, validation_esr
+
+from .conftest import SR
+
+
+def effect_cfg(model: str = "wavenet", params: dict | None = None, **train) -> EffectConfig:
+    tc = dict(segment_samples=1024, batch_size=4, lr=0.01, max_steps=40, max_seconds=120, val_every=10,
+              checkpoint_every=5, patience=100, threads=1, loss=LossConfig(pre_emphasis=0.95))
+    tc.update(train)
+    return EffectConfig(name="fuzz", backend="pedalboard", chain=[], options={},
+                        model=ModelConfig(model, params or {"channels": 8, "dilations": [1, 2, 4, 8, 16]}),
+                        train=TrainConfig(**tc))
+
+
+@pytest.fixture
+def dataset(tmp_path, pair_files):
+    pairs, clicks, _ = pair_files
+    build_dataset(tmp_path / "ds", pairs, clicks, SplitConfig(0.6, 0.2, 0.2), SR)
+    return tmp_path / "ds"
+
+
+def state(path):
+    return load_model(path).state_dict()
+
+
+def test_model_learns_a_real_fuzz_pair(tmp_path, dataset):
+    cfg = effect_cfg(max_steps=150, val_every=25)
+    facts = train_effect(dataset, cfg, tmp_path / "out", seed=3, progress=False)
+    ds = Dataset(dataset)
+    baseline = float(np.sum((ds.concat("val") - ds.concat("val", "clean")) ** 2) / np.sum(ds.concat("val") ** 2))
+    assert facts["best_val_esr"] < 0.1 < baseline
+    rows = list(csv.DictReader(open(tmp_path / "out" / "history.csv")))
+    assert len(rows) >= 150 and float(rows[-1]["train_loss"] or rows[-2]["train_loss"]) < float(rows[0]["train_loss"])
+    model = load_model(tmp_path / "out" / "model.pt")
+    assert validation_esr(model, ds) == pytest.approx(facts["best_val_esr"], rel=1e-4)
+    out = render_test_split(tmp_path / "out" / "model.pt", dataset, tmp_path / "test", progress=False)
+    assert len(out["model"]) == len(out["target"]) == len(ds.concat("test"))
+    esr_test = np.sum((out["model"] - out["target"]) ** 2) / np.sum(out["target"] ** 2)
+    assert esr_test < 0.15
+    apply_to_file(tmp_path / "out" / "model.pt", tmp_path / "c0.wav", tmp_path / "applied.wav")
+    assert (tmp_path / "applied.wav").stat().st_size > 0
+
+
+def test_same_seed_same_weights(tmp_path, dataset):
+    cfg = effect_cfg(max_steps=10)
+    train_effect(dataset, cfg, tmp_path / "a", seed=5, progress=False)
+    train_effect(dataset, cfg, tmp_path / "b", seed=5, progress=False)
+    train_effect(dataset, cfg, tmp_path / "c", seed=6, progress=False)
+    a, b, c = state(tmp_path / "a" / "model.pt"), state(tmp_path / "b" / "model.pt"), state(tmp_path / "c" / "model.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+@pytest.mark.parametrize("model, params, sampler", [
+    ("wavenet", None, "random_windows"),
+    ("lstm", {"hidden_size": 8}, "random_sequential"),
+])
+def test_checkpoint_resumes_to_the_same_state(tmp_path, dataset, model, params, sampler):
+    cfg = effect_cfg(model, params, max_steps=20, sampler=sampler, sequence_chunks=3, segment_samples=512,
+                     warmup_samples=64 if model == "lstm" else 0)
+    train_effect(dataset, cfg, tmp_path / "straight", seed=1, progress=False)
+    first = train_effect(dataset, cfg, tmp_path / "resumed", seed=1, progress=False, stop_after_steps=12)
+    assert first == {"interrupted": True, "step": 12}
+    assert not (tmp_path / "resumed" / "model.pt").exists()  # no partial artefact
+    facts = train_effect(dataset, cfg, tmp_path / "resumed", seed=1, progress=False)
+    assert facts["resumed"] and facts["steps"] == 20
+    a, b = state(tmp_path / "straight" / "model.pt"), state(tmp_path / "resumed" / "model.pt")
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
+
+
+def test_changed_config_does_not_resume(tmp_path, dataset):
+    cfg = effect_cfg(max_steps=10)
+    train_effect(dataset, cfg, tmp_path / "out", seed=1, progress=False, stop_after_steps=5)
+    other = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, lr=0.002))
+    assert train_effect(dataset, other, tmp_path / "out", seed=1, progress=False)["resumed"] is False
+
+
+def test_warmup_longer_than_segment_is_a_config_error(tmp_path, dataset):
+    from fxcore.errors import FxcoreError
+
+    with pytest.raises(FxcoreError, match="segment_samples"):
+        train_effect(dataset, effect_cfg(segment_samples=20), tmp_path / "o", seed=1, progress=False)

@@ -1,0 +1,108 @@
+"""The real workflow, end to end, with Snakemake in a temp dir (tiny config, real everything)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from fxcore.audio import write_audio
+
+from .conftest import REPO, noise_tone
+
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir: Path, config: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(config), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def planned_jobs(out: str) -> set[tuple[str, str]]:
+    """(rule, effect) of every job in a dry-run plan."""
+    jobs = set()
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", out):
+        m = re.match(r"(?:local)?rule (\w+):", block.strip())
+        if m:
+            w = re.search(r"wildcards: .*?effect=(\w+)", block)
+            jobs.add((m.group(1), w.group(1) if w else ""))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def workflow_run(tmp_path_factory):
+    """Run the whole tiny workflow once (both test effects, a user training file, the summary)."""
+    work = tmp_path_factory.mktemp("wf")
+    write_audio(work / "training_audio" / "riff.wav", np.repeat(noise_tone(1.5, 11, 22050)[:, None], 2, 1), 22050)
+    config = work / "config.yaml"
+    shutil.copy(REPO / "config" / "test.yaml", config)
+    res = snakemake(work, config, "--cores", "2")
+    assert res.returncode == 0, res.stderr[-4000:]
+    return work, config
+
+
+def test_reports_and_metrics_are_built(workflow_run):
+    work, _ = workflow_run
+    for effect in ("fuzz", "reverb"):
+        pdf = work / "results" / effect / "report.pdf"
+        assert pdf.read_bytes()[:4] == b"%PDF"
+        m = json.loads((work / "results" / effect / "metrics.json").read_text())
+        for key in ("esr", "esr_clean", "mrstft", "mel_distance", "mel_distance_clean", "lufs_diff",
+                    "closer_to_target_than_clean", "device"):
+            assert key in m
+        assert (work / "results" / effect / "logs" / "train_model.log").read_text()
+    fuzz = json.loads((work / "results" / "fuzz" / "metrics.json").read_text())
+    assert fuzz["esr"] < fuzz["esr_clean"] and fuzz["mel_distance"] < fuzz["mel_distance_clean"]
+    manifest = json.loads((work / "results" / "fuzz" / "dataset" / "manifest.json").read_text())
+    assert [t["name"] for t in manifest["tracks"]] == ["track_000", "track_001", "user_riff"]
+    assert manifest["latency_samples"] == 0
+    assert (work / "results" / "summary.csv").read_text().count("\n") == 3
+
+
+def test_nothing_to_do_then_only_the_edited_effect_rebuilds(workflow_run):
+    work, config = workflow_run
+    again = snakemake(work, config, "--dry-run")
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+    raw = yaml.safe_load(config.read_text())
+    raw["effects"]["reverb"]["chain"][0]["Reverb"]["room_size"] = 0.7
+    edited = work / "edited.yaml"
+    edited.write_text(yaml.safe_dump(raw))
+    plan = snakemake(work, edited, "--dry-run")
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    jobs = planned_jobs(plan.stdout + plan.stderr)
+    effects = {e for _, e in jobs if e}
+    assert effects == {"reverb"}, jobs
+    assert {r for r, _ in jobs} >= {"render_effect", "build_dataset", "train_model", "apply_model", "evaluate",
+                                   "report"}
+    assert {r for r, e in jobs if not e} <= {"summary", "all"}
+
+
+def test_bad_config_fails_before_any_job(tmp_path):
+    raw = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
+    raw["effects"]["fuzz"]["chain"].append({"Fuzzinator": {"level": 3}})
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml.safe_dump(raw))
+    res = snakemake(tmp_path, cfg, "--cores", "1")
+    assert res.returncode != 0
+    assert "unknown pedalboard processor 'Fuzzinator'" in res.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_cli_apply_uses_a_workflow_model(workflow_run, tmp_path):
+    work, _ = workflow_run
+    out = tmp_path / "wet.wav"
+    res = subprocess.run([sys.executable, "-m", "fxcore", "apply", str(work / "results/fuzz/model/model.pt"),
+                          str(work / "results/clean/track_000.wav"), str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert out.stat().st_size > 1000
+    bad = subprocess.run([sys.executable, "-m", "fxcore", "apply", str(work / "results/fuzz/model/model.pt"),
+                          str(work / "training_audio/riff.wav"), str(out)], capture_output=True, text=True)
+    assert bad.returncode == 1 and "sample rate is 22050" in bad.stderr and bad.stderr.count("\n") == 1

@@ -1,0 +1,19 @@
+"""Snakemake adapter: train one effect's model."""
+
+from pathlib import Path
+
+import torch
+
+from fxcore.config import EffectConfig
+from fxcore.jobs import job
+from fxcore.train import train_effect
+
+with job(snakemake) as log:  # noqa: F821
+    s = snakemake  # noqa: F821
+    cfg = EffectConfig.from_json(s.params.effect)
+    if cfg.train.threads == 0:
+        torch.set_num_threads(max(1, s.threads))
+    facts = train_effect(s.input[0], cfg, Path(s.output.model).parent, s.params.seed,
+                         checkpoint_dir=s.params.checkpoints)
+    log.info("trained on %s: %d steps, %.1f s, best val ESR %.4g (%s)", facts["device"], facts["steps"],
+             facts["seconds"], facts["best_val_esr"], facts["stop_reason"])
