@@ -51,6 +51,7 @@ class LossConfig:
     """ESR (with optional pre-emphasis) + optional DC and multi-resolution STFT terms."""
 
     pre_emphasis: float | None = 0.95
+    esr_weight: float = 1.0
     mrstft_weight: float = 0.0
     dc_weight: float = 0.0
 

@@ -129,7 +129,7 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
         raise FxcoreError(f"effect {cfg.name!r}: train.segment_samples ({tc.segment_samples}) must exceed the "
                           f"warm-up ({warmup}: the model's receptive field or train.warmup_samples)",
                           "config.yaml", f"set train.segment_samples above {warmup}")
-    loss_fn = build_loss(tc.loss.pre_emphasis, tc.loss.mrstft_weight, tc.loss.dc_weight).to(device)
+    loss_fn = build_loss(tc.loss.pre_emphasis, tc.loss.mrstft_weight, tc.loss.dc_weight, tc.loss.esr_weight).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     sampler = _sampler(data, tc, seed)
 
@@ -190,7 +190,7 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
         opt.step()
         state = model.detach_state(state)
         step += 1
-        row = {"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": float(loss), "val_esr": "",
+        row = {"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": float(loss.detach()), "val_esr": "",
                "lr": lr}
         if step % tc.val_every == 0 or step == tc.max_steps:
             val = validation_esr(model, data, "val", device)

@@ -1,16 +1,28 @@
 # Stage 3: align (latency from the clicks), check, split by time, write memory-mappable shards.
+# A `recorded` effect skips rendering: its pair comes from the user's own capture files.
+
+
+def dataset_inputs(wildcards):
+    e = CFG.effects[wildcards.effect]
+    if e.backend == "recorded":
+        return {"clean": [e.options["clean"]], "processed": [e.options["processed"]]}
+    return {
+        "clean": clean_tracks(),
+        "processed": expand("results/{effect}/processed/{track}.wav", effect=wildcards.effect, track=TRACKS),
+        "clicks_clean": "results/clean/clicks.wav",
+        "clicks_processed": f"results/{wildcards.effect}/processed/clicks.wav",
+    }
 
 
 rule build_dataset:
     input:
-        clean=clean_tracks,
-        processed=expand("results/{{effect}}/processed/{track}.wav", track=TRACKS),
-        clicks_clean="results/clean/clicks.wav",
-        clicks_processed="results/{effect}/processed/clicks.wav",
+        unpack(dataset_inputs),
     output:
         directory("results/{effect}/dataset"),
     params:
         tracks=TRACKS,
+        chain=chain_params,
+        effect=effect_params,
         split=split_params,
         sample_rate=CFG.sample_rate,
     log:

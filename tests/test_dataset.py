@@ -112,3 +112,14 @@ def test_samplers_are_seeded_and_resumable(tmp_path, pair_files):
     s1 = int(batches[5].start[0])
     np.testing.assert_array_equal(batches[5].x[0].numpy(), np.asarray(ds.clean(region.track))[s1:s1 + 128])
     np.testing.assert_array_equal(batches[5].y[0].numpy(), np.asarray(ds.target(region.track))[s1:s1 + 128])
+
+
+@pytest.mark.parametrize("cutoff", [200, 1000, 3500])
+def test_filters_have_no_latency(cutoff):
+    """A filter's response starts at once: its correlation peak comes late, but nothing is removed."""
+    from fxcore.effects import make_backend
+    from fxcore.synth import click_train
+
+    x = click_train(SR)
+    y = make_backend("pedalboard", [{"LowpassFilter": {"cutoff_frequency_hz": cutoff}}]).process(x, SR)
+    assert measure_latency(x, y, max_lag=2000) <= 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,8 +41,18 @@ def workflow_run(tmp_path_factory):
     """Run the whole tiny workflow once (both test effects, a user training file, the summary)."""
     work = tmp_path_factory.mktemp("wf")
     write_audio(work / "training_audio" / "riff.wav", np.repeat(noise_tone(1.5, 11, 22050)[:, None], 2, 1), 22050)
+    # a user's "recorded" capture: a real pedalboard distortion with 50 samples of latency
+    from fxcore.effects import make_backend
+
+    clean = noise_tone(4.0, 12)
+    wet = make_backend("pedalboard", [{"Distortion": {"drive_db": 15}}]).process(clean, 16000)
+    write_audio(work / "captures" / "di.wav", clean, 16000)
+    write_audio(work / "captures" / "amp.wav", np.concatenate([np.zeros(50, np.float32), wet]), 16000)
+    raw = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
+    raw["effects"]["captured"] = {"backend": "recorded", "options": {
+        "clean": str(work / "captures" / "di.wav"), "processed": str(work / "captures" / "amp.wav")}}
     config = work / "config.yaml"
-    shutil.copy(REPO / "config" / "test.yaml", config)
+    config.write_text(yaml.safe_dump(raw))
     res = snakemake(work, config, "--cores", "2")
     assert res.returncode == 0, res.stderr[-4000:]
     return work, config
@@ -64,7 +73,10 @@ def test_reports_and_metrics_are_built(workflow_run):
     manifest = json.loads((work / "results" / "fuzz" / "dataset" / "manifest.json").read_text())
     assert [t["name"] for t in manifest["tracks"]] == ["track_000", "track_001", "user_riff"]
     assert manifest["latency_samples"] == 0
-    assert (work / "results" / "summary.csv").read_text().count("\n") == 3
+    assert (work / "results" / "summary.csv").read_text().count("\n") == 4
+    captured = json.loads((work / "results" / "captured" / "dataset" / "manifest.json").read_text())
+    assert captured["latency_samples"] == 50 and [t["name"] for t in captured["tracks"]] == ["recorded"]
+    assert not (work / "results" / "captured" / "processed").exists()  # nothing rendered for a capture
 
 
 def test_nothing_to_do_then_only_the_edited_effect_rebuilds(workflow_run):

@@ -2,13 +2,20 @@
 
 import json
 
-from fxcore.config import SplitConfig
-from fxcore.dataset import build_dataset
+from fxcore.config import EffectConfig, SplitConfig
+from fxcore.dataset import build_dataset, build_recorded_dataset
 from fxcore.jobs import job
 
 with job(snakemake) as log:  # noqa: F821
     s = snakemake  # noqa: F821
-    pairs = dict(zip(s.params.tracks, zip(s.input.clean, s.input.processed)))
-    manifest = build_dataset(s.output[0], pairs, (s.input.clicks_clean, s.input.clicks_processed),
-                             SplitConfig(**json.loads(s.params.split)), s.params.sample_rate)
+    cfg = EffectConfig.from_json(s.params.effect)
+    split = SplitConfig(**json.loads(s.params.split))
+    if cfg.backend == "recorded":
+        manifest = build_recorded_dataset(s.output[0], cfg.options, split, s.params.sample_rate)
+        for warning in manifest["checks"]["recorded"].get("warnings", []):
+            log.warning("%s", warning)
+    else:
+        pairs = dict(zip(s.params.tracks, zip(s.input.clean, s.input.processed)))
+        manifest = build_dataset(s.output[0], pairs, (s.input.clicks_clean, s.input.clicks_processed), split,
+                                 s.params.sample_rate)
     log.info("latency %d samples; durations %s", manifest["latency_samples"], manifest["durations_s"])

@@ -6,18 +6,22 @@ import numpy as np
 from scipy import signal
 
 
-def measure_latency(clean: np.ndarray, processed: np.ndarray, max_lag: int) -> int:
-    """Lag L ∈ [0, max_lag] maximising |Σ clean[t]·processed[t+L]| (FFT cross-correlation).
+def measure_latency(clean: np.ndarray, processed: np.ndarray, max_lag: int, onset_fraction: float = 1e-3) -> int:
+    """Pure-delay latency: the first lag L ≥ 0 where the click response r(L) = Σ clean[t]·processed[t+L]
+    has gathered `onset_fraction` of its energy Σ r² over [0, max_lag].
 
-    Absolute value: an effect may invert polarity. Negative lags are impossible for a causal
-    effect, so they are not searched.
+    Not the correlation *peak*: a filter's response peaks a few samples late although it starts at
+    once, and shifting the target by that much would ask a causal model to predict the future.
+    Only silence before the response — a plugin's real latency — is removed.
     """
     n = min(len(clean), len(processed))
     c = clean[:n].astype(np.float64)
     p = processed[:n].astype(np.float64)
     xc = signal.correlate(p, c, mode="full", method="fft")  # index n-1 is lag 0
-    lags = np.abs(xc[n - 1: n + max_lag])
-    return int(np.argmax(lags))
+    energy = np.cumsum(xc[n - 1: n + max_lag] ** 2)
+    if energy[-1] <= 0:
+        return 0
+    return int(np.searchsorted(energy, onset_fraction * energy[-1]))
 
 
 def shift_left(audio: np.ndarray, lag: int) -> np.ndarray:

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,26 +55,46 @@ def split_regions(track: str, n: int, split: SplitConfig) -> list[Region]:
 def build_dataset(out_dir: str | Path, pairs: dict[str, tuple[Path, Path]], clicks: tuple[Path, Path],
                   split: SplitConfig, sample_rate: int, max_latency_s: float = 0.1,
                   latency_override: int | None = None) -> dict:
-    """Align, check and split clean/processed pairs into `out_dir` (written atomically as a folder)."""
-    out_dir = Path(out_dir)
+    """Align (latency from the click train), check and split rendered pairs into `out_dir`."""
     click_clean, _ = read_audio(clicks[0], sample_rate)
     click_proc, _ = read_audio(clicks[1], sample_rate)
     measured = measure_latency(click_clean, click_proc, int(max_latency_s * sample_rate))
     latency = measured if latency_override is None else int(latency_override)
+    tracks, checks = {}, {}
+    for track, (clean_path, proc_path) in sorted(pairs.items()):
+        clean, _ = read_audio(clean_path, sample_rate)
+        proc, _ = read_audio(proc_path, sample_rate)
+        clean, proc, checks[track] = check_pair(clean, proc, clean_path, proc_path)
+        tracks[track] = (clean, shift_left(proc, latency), str(clean_path), str(proc_path))
+    return write_dataset(out_dir, tracks, split, sample_rate, latency, measured, checks)
+
+
+def build_recorded_dataset(out_dir: str | Path, options: dict[str, Any], split: SplitConfig,
+                           sample_rate: int) -> dict:
+    """A user's recorded clean/processed capture as a one-track dataset (latency by cross-correlation)."""
+    from ..effects.recorded import prepare_recorded_pair
+
+    keys = {k: options[k] for k in ("latency", "repeat", "max_latency_s", "repeat_max_esr") if k in options}
+    clean, target, report = prepare_recorded_pair(options["clean"], options["processed"], sample_rate, **keys)
+    tracks = {"recorded": (clean, target, str(options["clean"]), str(options["processed"]))}
+    return write_dataset(out_dir, tracks, split, sample_rate, int(report["latency"]),
+                         int(report["detected_latency"]), {"recorded": report})
+
+
+def write_dataset(out_dir: str | Path, tracks: dict[str, tuple[np.ndarray, np.ndarray, str, str]],
+                  split: SplitConfig, sample_rate: int, latency: int, measured: int,
+                  checks: dict[str, Any]) -> dict:
+    """Write aligned (clean, target) tracks + manifest into `out_dir`, atomically as a folder."""
+    out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        tracks, regions, checks = [], [], {}
-        for track, (clean_path, proc_path) in sorted(pairs.items()):
-            clean, _ = read_audio(clean_path, sample_rate)
-            proc, _ = read_audio(proc_path, sample_rate)
-            clean, proc, facts = check_pair(clean, proc, clean_path, proc_path)
-            target = shift_left(proc, latency)
-            np.save(tmp / f"{track}.clean.npy", clean)
-            np.save(tmp / f"{track}.target.npy", target.astype(np.float32))
-            tracks.append({"name": track, "samples": len(clean), "clean": str(clean_path), "processed": str(proc_path)})
+        entries, regions = [], []
+        for track, (clean, target, clean_path, proc_path) in tracks.items():
+            np.save(tmp / f"{track}.clean.npy", np.asarray(clean, dtype=np.float32))
+            np.save(tmp / f"{track}.target.npy", np.asarray(target, dtype=np.float32))
+            entries.append({"name": track, "samples": len(clean), "clean": clean_path, "processed": proc_path})
             regions += split_regions(track, len(clean), split)
-            checks[track] = facts
         durations = {s: sum(r.length for r in regions if r.split == s) / sample_rate for s in SPLITS}
         if min(durations.values()) <= 0:
             raise FxcoreError(f"a split is empty ({durations})", "config.yaml", "make more audio or larger split fractions")
@@ -82,7 +103,7 @@ def build_dataset(out_dir: str | Path, pairs: dict[str, tuple[Path, Path]], clic
             "latency_samples": latency,
             "latency_measured_samples": measured,
             "latency_ms": round(1000 * latency / sample_rate, 3),
-            "tracks": tracks,
+            "tracks": entries,
             "regions": [asdict(r) for r in regions],
             "durations_s": durations,
             "checks": checks,

@@ -102,7 +102,7 @@ class EffectModel(nn.Module):
         out = np.empty(len(x), dtype=np.float32)
         state: State = None
         for i in range(0, len(x), chunk):
-            xb = torch.from_numpy(np.ascontiguousarray(x[i:i + chunk], dtype=np.float32))[None].to(device)
+            xb = torch.from_numpy(np.array(x[i:i + chunk], dtype=np.float32))[None].to(device)
             st = torch.tensor([start + i], device=device)
             yb, state = self(xb, state, st)
             out[i:i + chunk] = yb[0].float().cpu().numpy()
@@ -124,3 +124,15 @@ def _detach(state: State) -> State:
     if isinstance(state, dict):
         return {k: _detach(v) for k, v in state.items()}
     return state
+
+
+def with_context(x: torch.Tensor, state: torch.Tensor | None, context: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Prepend `context` past input samples (the state, or silence) to x (B, T); return (padded, next state).
+
+    Convolutional models keep the last receptive_field−1 input samples as their streaming state.
+    """
+    if context <= 0:
+        return x, None
+    past = x.new_zeros(x.shape[0], context) if state is None else state
+    padded = torch.cat([past, x], dim=1)
+    return padded, padded[:, -context:]

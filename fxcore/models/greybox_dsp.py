@@ -1,0 +1,131 @@
+"""Signal helpers shared by the grey-box models (ir, feedback_delay, chorus, octave, hybrid).
+
+* `fft_convolve`: causal linear convolution y[t] = Σ_k h[k]·x[t−k] by FFT (torch, differentiable).
+* `ls_fir`: the least-squares FIR fit  argmin_h Σ_{t<T} (y[t] − (h∗x)[t])² + λ‖h‖²  (numpy,
+  float64; x starts from silence), solved by preconditioned conjugate gradients on the normal
+  equations (AᵀA + λI)h = Aᵀy. Each product with A (convolution) and Aᵀ (correlation) is an FFT
+  over the whole signal, so a multi-second IR fitted on a minute of audio costs seconds. The
+  preconditioner is the circulant (frequency-domain) approximation of R: 1/(S_xx(ω) + λ), with
+  S_xx the Bartlett-windowed power spectrum at the filter's resolution. CG minimises the output
+  error over Krylov spaces, so frequencies the input never excites (tonal training audio) cost
+  no iterations and stay near zero instead of blowing up as in a naive division Y/X.
+* `wiener_ir`: the full-resolution regularised deconvolution irfft(Y·X*/(|X|² + λ)) — a quick,
+  whitened cross-correlation whose peaks locate echoes even for strongly coloured inputs.
+* `history`: prepend a streaming state (the last samples of the previous chunk) to a chunk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft as sfft
+import torch
+
+
+def fast_len(n: int) -> int:
+    """A 5-smooth FFT length ≥ n."""
+    return int(sfft.next_fast_len(int(n), real=True))
+
+
+def fft_convolve(x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """Causal convolution of x (B, T) with h (L,) or (B, L); returns the first T samples (B, T)."""
+    t, length = x.shape[-1], h.shape[-1]
+    n = fast_len(t + length - 1)
+    spec = torch.fft.rfft(x, n=n) * torch.fft.rfft(h, n=n)
+    return torch.fft.irfft(spec, n=n)[..., :t]
+
+
+def history(state: torch.Tensor | None, x: torch.Tensor, length: int) -> torch.Tensor:
+    """[state | x] where state is the previous `length` input samples (zeros when None)."""
+    if length <= 0:
+        return x
+    if state is None:
+        state = x.new_zeros(x.shape[0], length)
+    return torch.cat([state.to(x.dtype), x], dim=-1)
+
+
+def tail(xx: torch.Tensor, length: int) -> torch.Tensor | None:
+    """The last `length` samples of xx (B, T) — the next chunk's history."""
+    if length <= 0:
+        return None
+    return xx[..., -length:]
+
+
+def wiener_ir(clean: np.ndarray, target: np.ndarray, length: int, ridge: float = 1e-3) -> np.ndarray:
+    """irfft(Y·X*/(|X|² + ridge·mean|X|²))[:length]: a regularised full-resolution deconvolution."""
+    x = np.asarray(clean, dtype=np.float64)
+    y = np.asarray(target, dtype=np.float64)
+    n = fast_len(len(x) + length)
+    xs = sfft.rfft(x, n)
+    ys = sfft.rfft(y, n)
+    p = np.abs(xs) ** 2
+    h = sfft.irfft(ys * np.conj(xs) / (p + ridge * np.mean(p) + 1e-30), n)
+    return h[:length]
+
+
+def ls_fir(clean: np.ndarray, target: np.ndarray, length: int, ridge: float = 1e-6, iters: int = 60,
+           tol: float = 1e-7, h0: np.ndarray | None = None) -> np.ndarray:
+    """Least-squares FIR (length taps) mapping clean → target, by preconditioned CG (see module doc)."""
+    x = np.asarray(clean, dtype=np.float64)
+    y = np.asarray(target, dtype=np.float64)
+    length = int(length)
+    n = fast_len(len(x) + length)
+    xs = sfft.rfft(x, n)
+    p = np.abs(xs) ** 2
+    r = sfft.irfft(sfft.rfft(y, n) * np.conj(xs), n)[:length]
+    lam = ridge * float(np.sum(x * x)) + 1e-30
+
+    t = len(x)
+
+    def matvec(h: np.ndarray) -> np.ndarray:  # (AᵀA + λ)h, A: h ↦ (h∗x)[:T] — exact, not circulant
+        z = sfft.irfft(sfft.rfft(h, n) * xs, n)[:t]
+        return sfft.irfft(sfft.rfft(z, n) * np.conj(xs), n)[:length] + lam * h
+
+    # Preconditioner: Bartlett-windowed autocorrelation → a non-negative spectrum at 2·length points.
+    acf = sfft.irfft(p, n)[:length] * (1.0 - np.arange(length) / length)
+    m = 2 * length
+    sym = np.zeros(m)
+    sym[:length] = acf
+    sym[m - length + 1:] = acf[1:][::-1]
+    s = np.maximum(sfft.rfft(sym).real, 0.0) + lam
+
+    def precond(v: np.ndarray) -> np.ndarray:
+        return sfft.irfft(sfft.rfft(v, m) / s, m)[:length]
+
+    h = np.zeros(length) if h0 is None else np.asarray(h0, dtype=np.float64).copy()
+    res = r - matvec(h)
+    z = precond(res)
+    d = z.copy()
+    rz = float(res @ z)
+    norm_r = float(np.linalg.norm(r)) + 1e-30
+    for _ in range(int(iters)):
+        if np.linalg.norm(res) <= tol * norm_r:
+            break
+        q = matvec(d)
+        alpha = rz / (float(d @ q) + 1e-300)
+        h += alpha * d
+        res -= alpha * q
+        z = precond(res)
+        rz_new = float(res @ z)
+        d = z + (rz_new / (rz + 1e-300)) * d
+        rz = rz_new
+    return h
+
+
+def energy_decay_db(h: np.ndarray) -> np.ndarray:
+    """Schroeder backward-integrated energy decay of an impulse response, dB re its total energy."""
+    e = np.cumsum((np.asarray(h, dtype=np.float64) ** 2)[::-1])[::-1]
+    return 10.0 * np.log10(np.maximum(e / (e[0] + 1e-30), 1e-12))
+
+
+def magnitude_response_db(h: np.ndarray, sample_rate: int, n: int = 4096,
+                          smooth_octaves: float = 1 / 6) -> tuple[np.ndarray, np.ndarray]:
+    """(freqs, |H| dB) on a log-frequency grid, smoothed over `smooth_octaves` (power average)."""
+    spec = np.abs(np.fft.rfft(np.asarray(h, dtype=np.float64), max(n, fast_len(len(h))))) ** 2
+    f = np.fft.rfftfreq(max(n, fast_len(len(h))), 1.0 / sample_rate)
+    grid = np.geomspace(20.0, sample_rate / 2 * 0.98, 200)
+    out = np.empty_like(grid)
+    half = 2 ** (smooth_octaves / 2)
+    for i, g in enumerate(grid):
+        sel = (f >= g / half) & (f <= g * half)
+        out[i] = np.mean(spec[sel]) if np.any(sel) else np.interp(g, f, spec)
+    return grid, 10.0 * np.log10(np.maximum(out, 1e-12))
