@@ -81,7 +81,7 @@ def _loudest_window(x: np.ndarray, length: int) -> int:
 def detect_latency(clean: np.ndarray, processed: np.ndarray, sample_rate: int, max_latency_s: float = 0.5
                    ) -> tuple[int, float]:
     """Capture latency in samples (cross-correlation on the loudest ≤30 s) and the peak's normalised strength."""
-    from ..dataset.align import measure_latency
+    from ..dataset.align import correlation_peak_lag
 
     max_lag = int(max_latency_s * sample_rate)
     length = min(len(clean), int(ALIGN_SECONDS * sample_rate))
@@ -90,7 +90,7 @@ def detect_latency(clean: np.ndarray, processed: np.ndarray, sample_rate: int, m
     p = processed[s: s + length + max_lag]
     pad = np.zeros(max(0, len(c) + max_lag - len(p)), np.float32)
     p = np.concatenate([p, pad])
-    lag = measure_latency(np.concatenate([c, np.zeros(max_lag, np.float32)]), p, max_lag)
+    lag = correlation_peak_lag(np.concatenate([c, np.zeros(max_lag, np.float32)]), p, max_lag)
     seg = p[lag: lag + len(c)]
     strength = float(abs(np.dot(c.astype(np.float64), seg)) /
                      (np.linalg.norm(c) * np.linalg.norm(seg) + 1e-20))
