@@ -183,11 +183,24 @@ def _check_effects(cfg: Config, source: str) -> None:
     from .models import model_class
 
     for e in cfg.effects.values():
-        make_backend(e.backend, e.chain, e.options, e.name).check_available()
+        make_backend(e.backend, e.chain, e.options, e.name)  # validates the chain's structure
         try:
             model_class(e.model.name)
         except FxcoreError as exc:
             raise FxcoreError(f"effect {e.name!r}: {exc}", source) from None
+
+
+def check_hosts(cfg: Config, effects: list[str] | None = None) -> None:
+    """Check that the host programs/plugins of `effects` (default: all) exist on this machine.
+
+    Separate from `parse_config` so that a missing LV2/SoX/REAPER host only stops the runs that
+    need it: `snakemake results/fuzz/report.pdf` works on a machine with pedalboard alone.
+    """
+    from .effects import make_backend
+
+    for name in effects if effects is not None else list(cfg.effects):
+        e = cfg.effect(name)
+        make_backend(e.backend, e.chain, e.options, e.name).check_available()
 
 
 def load_config(path: str | Path, check_backends: bool = True) -> Config:
@@ -199,4 +212,7 @@ def load_config(path: str | Path, check_backends: bool = True) -> Config:
         raise FxcoreError("config file not found", path, "pass --configfile with an existing file") from None
     except yaml.YAMLError as exc:
         raise FxcoreError(f"not valid YAML ({str(exc).splitlines()[0]})", path, "fix the YAML syntax") from None
-    return parse_config(raw, str(path), check_backends)
+    cfg = parse_config(raw, str(path), check_backends)
+    if check_backends:
+        check_hosts(cfg)
+    return cfg

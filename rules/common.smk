@@ -8,8 +8,9 @@ from pathlib import Path
 sys.path.insert(0, workflow.basedir)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
 
-from fxcore.config import parse_config  # noqa: E402
+from fxcore.config import check_hosts, parse_config  # noqa: E402
 from fxcore.errors import FxcoreError  # noqa: E402
+
 
 try:
     CFG = parse_config(config, source=(workflow.configfiles or ["config.yaml"])[-1])
@@ -17,6 +18,24 @@ except FxcoreError as exc:
     raise WorkflowError(str(exc)) from None
 
 EFFECTS = list(CFG.effects)
+_HOSTS_OK = set()
+
+
+def host_checked(effect):
+    """Check the effect's host program/plugins once, when the DAG first needs the effect.
+
+    Called from input functions, so a missing LV2/SoX/REAPER host stops only the runs (and dry
+    runs) that build that effect: `results/fuzz/report.pdf` needs pedalboard alone.
+    """
+    if effect not in _HOSTS_OK:
+        try:
+            check_hosts(CFG, [effect])
+        except FxcoreError as exc:
+            raise WorkflowError(str(exc)) from None
+        _HOSTS_OK.add(effect)
+    return effect
+
+
 SYNTH_TRACKS = [f"track_{i:03d}" for i in range(CFG.synth.tracks)]
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3"}
 USER_AUDIO = {

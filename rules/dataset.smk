@@ -3,7 +3,7 @@
 
 
 def dataset_inputs(wildcards):
-    e = CFG.effects[wildcards.effect]
+    e = CFG.effects[host_checked(wildcards.effect)]
     if e.backend == "recorded":
         return {"clean": [e.options["clean"]], "processed": [e.options["processed"]]}
     return {

@@ -7,7 +7,9 @@ Ground truths are our own generators with known numbers (16 kHz, a few seconds o
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import io
 import json
 import math
 
@@ -119,16 +121,27 @@ def assert_streams(model, x: np.ndarray, start: int = 0, chunk: int = 1111, atol
 
 # --------------------------------------------------------------------------- registry
 
-def test_greybox_models_are_registered_with_json_defaults():
+def test_greybox_models_are_registered_with_json_defaults_and_round_trip():
+    x = np.random.default_rng(0).standard_normal(SR // 2).astype(np.float32) * 0.3
     for name in GREYBOX:
         assert name in model_names()
         cls = model_class(name)
         defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()
                     if k not in ("self", "sample_rate")}
         json.dumps(defaults)
+        torch.manual_seed(1)
         model = build_model(name, {}, SR)
         assert model.num_parameters() > 0
         assert model.__class__.__module__.startswith("fxcore.models.") and model.__doc__
+        with torch.no_grad():  # move every parameter off its default, then save and rebuild
+            for p in model.parameters():
+                p.add_(0.01 * torch.randn_like(p))
+        buf = io.BytesIO()
+        torch.save(model.state_dict(), buf)
+        buf.seek(0)
+        again = build_model(name, {}, SR)
+        again.load_state_dict(torch.load(buf))
+        np.testing.assert_array_equal(again.render(x), model.render(x))
 
 
 # --------------------------------------------------------------------------- ir
@@ -213,9 +226,9 @@ def test_feedback_delay_recovers_delay_feedback_mix_and_damping():
     y_test = echo_ground_truth(x_test, *truth.values())
     before = esr(model.render(x_test), y_test)
     train(model, tracks, steps=150, segment=14000, batch=2, lr=2e-2, warmup=2 * 3001 + 500)
-    assert float(model.delay) == pytest.approx(truth["delay"], abs=0.1)
-    assert float(model.feedback) == pytest.approx(truth["fb"], rel=0.03)
-    assert float(model.wet) == pytest.approx(truth["wet"], rel=0.03)
+    assert model.delay.item() == pytest.approx(truth["delay"], abs=0.1)
+    assert model.feedback.item() == pytest.approx(truth["fb"], rel=0.03)
+    assert model.wet.item() == pytest.approx(truth["wet"], rel=0.03)
     after = esr(model.render(x_test), y_test)
     assert after < 1e-3 < before
     assert_streams(model, x_test[:2 * SR])
@@ -282,9 +295,9 @@ def test_chorus_gradient_descent_locks_onto_the_lfo(chorus_pair):
     before = esr(model.render(x_test), y_test)
     train(model, chorus_pair, steps=200, segment=8192, batch=4, lr=1e-2, warmup=model.receptive_field)
     after = esr(model.render(x_test), y_test)
-    assert float(model.rate) == pytest.approx(CHORUS_TRUTH["rate"], rel=1e-4)
-    assert float(model.depth_ms) == pytest.approx(CHORUS_TRUTH["depth_ms"], rel=0.01)
-    assert float(model.centre_ms) == pytest.approx(CHORUS_TRUTH["centre_ms"], rel=0.01)
+    assert model.rate.item() == pytest.approx(CHORUS_TRUTH["rate"], rel=1e-4)
+    assert model.depth_ms.item() == pytest.approx(CHORUS_TRUTH["depth_ms"], rel=0.01)
+    assert model.centre_ms.item() == pytest.approx(CHORUS_TRUTH["centre_ms"], rel=0.01)
     assert after < 1e-4 < 0.1 < before
     diag = model.diagnostics(x_test, y_test)
     curve = diag[0]
@@ -390,6 +403,16 @@ def test_hybrid_starts_as_its_block_and_learns_what_the_block_misses():
     assert model.diagnostics(x_test, fx(x_test))
 
 
+def test_hybrid_streams_with_time_variant_and_echo_blocks():
+    x = music(1.0, 4)
+    for block, params in (("chorus", {}), ("feedback_delay", {"ir_seconds": 0.5, "delay_seconds": 0.05})):
+        torch.manual_seed(2)
+        model = build_model("hybrid", {"block": block, "block_params": params, "channels": 4}, SR)
+        with torch.no_grad():
+            model.net.out.weight.normal_(0, 0.1)  # a non-trivial correction
+        assert_streams(model, x, start=777, chunk=1500)
+
+
 # --------------------------------------------------------------------------- pedalboard defaults
 
 def pedal_pairs(plugin, seeds, seconds):
@@ -405,10 +428,10 @@ def test_pedalboard_delay_default():
     tracks = pedal_pairs(plugin, range(3), 5.0)
     model = build_model("feedback_delay", {"ir_seconds": 3.0}, SR)
     model.initialise(*joined(tracks))
-    assert float(model.delay) == pytest.approx(0.25 * SR, abs=0.2)
-    assert float(model.feedback) == pytest.approx(0.4, rel=0.02)
-    assert float(model.wet) == pytest.approx(0.35, rel=0.02)
-    assert float(model.dry) == pytest.approx(0.65, rel=0.02)
+    assert model.delay.item() == pytest.approx(0.25 * SR, abs=0.2)
+    assert model.feedback.item() == pytest.approx(0.4, rel=0.02)
+    assert model.wet.item() == pytest.approx(0.35, rel=0.02)
+    assert model.dry.item() == pytest.approx(0.65, rel=0.02)
     x, y = pedal_pairs(plugin, [90], 5.0)[0]
     assert esr(model.render(x), y) < 1e-3 < 0.1 < esr(x, y)
 
@@ -427,9 +450,9 @@ def test_pedalboard_chorus_default():
     tracks = pedal_pairs(plugin, range(2), 6.0)
     model = build_model("chorus", {"analysis_seconds": 6.0, "refine_steps": 60, "refine_seconds": 2.0}, SR)
     model.initialise(*joined(tracks))
-    assert float(model.rate) == pytest.approx(1.0, rel=2e-3)
-    assert float(model.depth_ms) == pytest.approx(2.5, rel=0.02)  # 20 ms × 0.5 × depth 0.25
-    assert float(model.centre_ms) == pytest.approx(7.0, rel=0.01)
+    assert model.rate.item() == pytest.approx(1.0, rel=2e-3)
+    assert model.depth_ms.item() == pytest.approx(2.5, rel=0.02)  # 20 ms × 0.5 × depth 0.25
+    assert model.centre_ms.item() == pytest.approx(7.0, rel=0.01)
     x, y = pedal_pairs(plugin, [92], 6.0)[0]
     assert esr(model.render(x), y) < 1e-3 < 0.5 < esr(x, y)
 

@@ -118,3 +118,17 @@ def test_cli_apply_uses_a_workflow_model(workflow_run, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "fxcore", "apply", str(work / "results/fuzz/model/model.pt"),
                           str(work / "training_audio/riff.wav"), str(out)], capture_output=True, text=True)
     assert bad.returncode == 1 and "sample rate is 22050" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def test_missing_host_stops_only_the_runs_that_need_it(tmp_path):
+    """REAPER is not installable here: a reaper effect blocks `all` in one line, not other effects."""
+    raw = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
+    raw["effects"]["daw"] = {"backend": "reaper", "options": {"executable": str(tmp_path / "no-reaper")},
+                             "chain": [{"js": "Guitar/distortion", "sliders": [24, -12]}]}
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump(raw))
+    everything = snakemake(tmp_path, cfg, "--dry-run")
+    assert everything.returncode != 0 and "effect 'daw' (reaper): REAPER not found" in everything.stdout + everything.stderr
+    fuzz_only = snakemake(tmp_path, cfg, "--dry-run", "results/fuzz/report.pdf")
+    assert fuzz_only.returncode == 0, fuzz_only.stderr[-2000:]
+    assert ("train_model", "fuzz") in planned_jobs(fuzz_only.stdout + fuzz_only.stderr)

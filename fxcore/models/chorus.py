@@ -388,8 +388,9 @@ class Chorus(EffectModel):
     def diagnostics(self, clean: np.ndarray, target: np.ndarray) -> list[dict[str, Any]]:
         """Learned delay curve vs the per-frame measured delay; LFO shape folded over one period.
 
-        The pair given here (a test split) starts mid-track at an unknown sample, so the learned
-        curve is shown with its LFO phase aligned to the measurement (best time offset). The
+        The pair given here (a test split: regions of several tracks joined, each starting mid-track
+        at a sample the model is not told) has unknown LFO phases, so the learned curve is shown
+        with its phase aligned to the measurement block by block (best time offset). The
         measurement is the smooth least-cost path through the per-frame delay costs (with the
         learned dry/wet), in frames that hold signal.
         """
@@ -408,12 +409,19 @@ class Chorus(EffectModel):
             rate = float(self.rate)
             period = sr / max(rate, 1e-6)
             offsets = np.linspace(0, period, 512, endpoint=False)
-            curves = self.delay_curve(torch.as_tensor(offsets[:, None] + tc[None, :])).double().numpy()
-        off = offsets[int(np.argmin(np.sum(((curves - dhat[None, :]) ** 2)[:, ok], axis=1)))]
+            curves = self.delay_curve(torch.as_tensor(offsets[:, None] + tc[None, :])).double().numpy()  # (O, F)
+        # The pair may be several tracks' regions joined (each LFO at its own phase): align the
+        # learned LFO to the measurement block by block (≥ 1 s and ≥ 2 LFO periods each).
+        per_block = max(1, int(math.ceil(max(sr, 2 * period) / hop)))
+        err = np.where(ok[None, :], (curves - dhat[None, :]) ** 2, 0.0)
+        shift = np.zeros(len(tc))
+        for b0 in range(0, len(tc), per_block):
+            sl = slice(b0, min(len(tc), b0 + per_block))
+            shift[sl] = offsets[int(np.argmin(err[:, sl].sum(axis=1)))]
         with torch.no_grad():
-            learned = self.delay_curve(torch.as_tensor(tc + off)).double().numpy()
+            learned = self.delay_curve(torch.as_tensor(tc + shift)).double().numpy()
         measured = np.where(ok, dhat, np.nan)
-        phase = np.mod(rate * (tc + off) / sr, 1.0)
+        phase = np.mod(rate * (tc + shift) / sr, 1.0)
         bins = np.linspace(0, 1, 33)
         mid = 0.5 * (bins[1:] + bins[:-1])
         fold = np.array([np.nanmedian(measured[(phase >= a) & (phase < b)])

@@ -49,7 +49,7 @@ from scipy.optimize import minimize, minimize_scalar
 from torch import nn
 
 from .base import EffectModel, register_model
-from .greybox_dsp import fast_len, fft_convolve, history, tail, wiener_ir
+from .greybox_dsp import fast_len, fft_convolve, history, outlier_mask, tail, wiener_ir
 
 
 def _fractional_shift(x: np.ndarray, delay: float, n: int) -> np.ndarray:
@@ -121,11 +121,13 @@ class FeedbackDelay(EffectModel):
 
     # ------------------------------------------------------------------ analysis
 
-    def _echo_gains(self, x: np.ndarray, y: np.ndarray, d: float, k: int = 3) -> np.ndarray:
-        """LS coefficients of y on [x, x(t−d), …, x(t−k·d)]."""
+    def _echo_gains(self, x: np.ndarray, y: np.ndarray, d: float, k: int = 3,
+                    weight: np.ndarray | None = None) -> np.ndarray:
+        """(Weighted) LS coefficients of y on [x, x(t−d), …, x(t−k·d)]."""
         n = fast_len(len(x) + int(k * d) + 64)
-        cols = [x] + [_fractional_shift(x, j * d, n) for j in range(1, k + 1)]
-        a = np.stack(cols, axis=1)
+        a = np.stack([x] + [_fractional_shift(x, j * d, n) for j in range(1, k + 1)], axis=1)
+        if weight is not None:
+            a, y = a * weight[:, None], y * weight
         coef, *_ = np.linalg.lstsq(a, y, rcond=None)
         return coef
 
@@ -210,13 +212,7 @@ class FeedbackDelay(EffectModel):
                 d = float(fit.x)
             _, dry, wet, res = self._residual(fx, d, fb, a, keep)
             if not final:
-                block = max(int(d), 256)
-                nb = len(y) // block
-                if nb >= 4:
-                    ratio = (np.sum(res[:nb * block].reshape(nb, block) ** 2, axis=1)
-                             / (np.sum(y[:nb * block].reshape(nb, block) ** 2, axis=1) + 1e-12))
-                    good = ratio <= 10 * np.median(ratio) + 1e-12
-                    keep = np.concatenate([np.repeat(good, block), np.ones(len(y) - nb * block, bool)]).astype(float)
+                keep = outlier_mask(res, y, max(int(d), 256))
         return {"delay": d, "feedback": fb, "damping": a, "dry": dry, "wet": wet}
 
     @torch.no_grad()
@@ -230,10 +226,16 @@ class FeedbackDelay(EffectModel):
         self.wet.fill_(p["wet"])
 
     def diagnostics(self, clean: np.ndarray, target: np.ndarray) -> list[dict[str, Any]]:
+        """Echo gains: learned (dry, wet·fb^{k−1}) vs least-squares gains of the target on the clean
+        signal delayed by k·D (blocks where the learned model misses badly — joins between tracks
+        of a concatenated split — left out)."""
         d = float(self.delay_samples().detach())
         k = max(1, min(6, int((len(clean) // 2) // max(d, 1.0))))
         x = np.asarray(clean, dtype=np.float64)
-        measured = self._echo_gains(x, np.asarray(target, dtype=np.float64), d, k)
+        y = np.asarray(target, dtype=np.float64)
+        with torch.no_grad():
+            res = y - self.render(np.asarray(clean, np.float32)).astype(np.float64)
+        measured = self._echo_gains(x, y, d, k, outlier_mask(res, y, max(int(d), 256)))
         wet, fb = float(self.wet.detach()), float(self.feedback.detach())
         learned = np.concatenate([[float(self.dry.detach())], wet * fb ** np.arange(k)])
         return [{"title": f"Echo gains at multiples of the learned delay ({1e3 * d / self.sample_rate:.2f} ms)",

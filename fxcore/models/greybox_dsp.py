@@ -5,12 +5,15 @@
   float64; x starts from silence), solved by preconditioned conjugate gradients on the normal
   equations (AᵀA + λI)h = Aᵀy. Each product with A (convolution) and Aᵀ (correlation) is an FFT
   over the whole signal, so a multi-second IR fitted on a minute of audio costs seconds. The
-  preconditioner is the circulant (frequency-domain) approximation of R: 1/(S_xx(ω) + λ), with
+  preconditioner is the circulant (frequency-domain) approximation of AᵀA (the autocorrelation
+  Toeplitz matrix of x): 1/(S_xx(ω) + λ), with
   S_xx the Bartlett-windowed power spectrum at the filter's resolution. CG minimises the output
   error over Krylov spaces, so frequencies the input never excites (tonal training audio) cost
   no iterations and stay near zero instead of blowing up as in a naive division Y/X.
 * `wiener_ir`: the full-resolution regularised deconvolution irfft(Y·X*/(|X|² + λ)) — a quick,
   whitened cross-correlation whose peaks locate echoes even for strongly coloured inputs.
+* `outlier_mask`: which blocks of a residual are outliers — the joins between tracks in a
+  concatenated split, where the target's tail belongs to audio the input does not contain.
 * `history`: prepend a streaming state (the last samples of the previous chunk) to a chunk.
 """
 
@@ -63,21 +66,26 @@ def wiener_ir(clean: np.ndarray, target: np.ndarray, length: int, ridge: float =
 
 
 def ls_fir(clean: np.ndarray, target: np.ndarray, length: int, ridge: float = 1e-6, iters: int = 60,
-           tol: float = 1e-7, h0: np.ndarray | None = None) -> np.ndarray:
-    """Least-squares FIR (length taps) mapping clean → target, by preconditioned CG (see module doc)."""
+           tol: float = 1e-7, h0: np.ndarray | None = None, weight: np.ndarray | None = None) -> np.ndarray:
+    """Least-squares FIR (length taps) mapping clean → target, by preconditioned CG (see module doc).
+
+    `weight` (T,), optional: minimise Σ_t weight[t]·(y[t] − (h∗x)[t])² instead (0 drops a sample).
+    """
     x = np.asarray(clean, dtype=np.float64)
     y = np.asarray(target, dtype=np.float64)
     length = int(length)
     n = fast_len(len(x) + length)
     xs = sfft.rfft(x, n)
     p = np.abs(xs) ** 2
-    r = sfft.irfft(sfft.rfft(y, n) * np.conj(xs), n)[:length]
+    t = len(x)
+    w = None if weight is None else np.asarray(weight, dtype=np.float64)[:t]
+    r = sfft.irfft(sfft.rfft(y if w is None else w * y, n) * np.conj(xs), n)[:length]
     lam = ridge * float(np.sum(x * x)) + 1e-30
 
-    t = len(x)
-
-    def matvec(h: np.ndarray) -> np.ndarray:  # (AᵀA + λ)h, A: h ↦ (h∗x)[:T] — exact, not circulant
+    def matvec(h: np.ndarray) -> np.ndarray:  # (AᵀWA + λ)h, A: h ↦ (h∗x)[:T] — exact, not circulant
         z = sfft.irfft(sfft.rfft(h, n) * xs, n)[:t]
+        if w is not None:
+            z = z * w
         return sfft.irfft(sfft.rfft(z, n) * np.conj(xs), n)[:length] + lam * h
 
     # Preconditioner: Bartlett-windowed autocorrelation → a non-negative spectrum at 2·length points.
@@ -109,6 +117,28 @@ def ls_fir(clean: np.ndarray, target: np.ndarray, length: int, ridge: float = 1e
         d = z + (rz_new / (rz + 1e-300)) * d
         rz = rz_new
     return h
+
+
+def outlier_mask(residual: np.ndarray, target: np.ndarray, block: int, factor: float = 10.0) -> np.ndarray:
+    """0/1 weight per sample: 0 in blocks whose residual-to-target energy ratio exceeds `factor`×
+    the median ratio (at least 4 blocks are needed; otherwise all ones)."""
+    block = max(int(block), 1)
+    nb = len(target) // block
+    keep = np.ones(len(target))
+    if nb < 4:
+        return keep
+    e_r = np.sum(np.asarray(residual[:nb * block], np.float64).reshape(nb, block) ** 2, axis=1)
+    e_y = np.sum(np.asarray(target[:nb * block], np.float64).reshape(nb, block) ** 2, axis=1)
+    ratio = e_r / (e_y + 1e-12)
+    keep[:nb * block] = np.repeat((ratio <= factor * np.median(ratio) + 1e-12).astype(float), block)
+    return keep
+
+
+def envelope_db(h: np.ndarray, sample_rate: int, window_s: float = 0.01) -> np.ndarray:
+    """Short-time RMS of an impulse response (moving average of h² over `window_s`), dB re its peak."""
+    n = max(1, int(window_s * sample_rate))
+    e = np.convolve(np.asarray(h, dtype=np.float64) ** 2, np.ones(n) / n, mode="same")
+    return 10.0 * np.log10(np.maximum(e / (e.max() + 1e-30), 1e-12))
 
 
 def energy_decay_db(h: np.ndarray) -> np.ndarray:

@@ -172,7 +172,7 @@ class OctaveShift(EffectModel):
         was = self.training
         self.eval()
         device = self.band_db.device
-        x = np.asarray(x, dtype=np.float32)
+        x = np.array(x, dtype=np.float32)  # a writable copy (inputs may be read-only memory maps)
         piece, overlap, edge = self.render_piece, 16 * self.n_fft, 2 * self.n_fft
         if len(x) <= piece:
             y = self.shift(torch.from_numpy(x)[None].to(device))[0][0].cpu().numpy()
@@ -264,8 +264,11 @@ class OctaveShift(EffectModel):
         for _ in range(2):
             y = self.render(clean)
             p_m = self._power(y, self.n_fft).sum(axis=0) @ mat
-            corr = 10 * np.log10((p_t + 1e-20) / (p_m + 1e-20))
-            corr = np.clip(np.where((p_t > 0) & (p_m > 0), corr, 0.0), -60.0, 60.0)
+            corr = 10 * np.log10((p_t + 1e-30) / (p_m + 1e-30))
+            # Bands the shifter cannot reach (above r·Nyquist for r < 1) or the target never fills
+            # keep 0 dB: amplifying numerical dust there would be hiss.
+            reach = (p_m > 1e-9 * p_m.sum()) & (p_t > 1e-9 * p_t.sum())
+            corr = np.clip(np.where(reach, corr, 0.0), -30.0, 30.0)
             self.band_db.add_(torch.from_numpy(corr).to(self.band_db))
 
     def diagnostics(self, clean: np.ndarray, target: np.ndarray) -> list[dict[str, Any]]:
