@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -17,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from . import metrics as M  # noqa: E402
 from . import plots as P  # noqa: E402
-from .atomic import write_json  # noqa: E402
+from .atomic import atomic_dir, write_json  # noqa: E402
 from .audio import read_audio  # noqa: E402
 from .config import EffectConfig  # noqa: E402
 from .report import build_report, build_summary  # noqa: E402
@@ -44,18 +41,9 @@ def evaluate_effect(test_dir: str | Path, model_path: str | Path, history_csv: s
     for i, d in enumerate(model.diagnostics(clean, target)):
         figures[f"4_structure_{i}"] = P.curve_comparison(d["x"], d["learned"], d.get("measured"),
                                                          d["xlabel"], d["ylabel"], d["title"])
-    plots_dir = Path(plots_dir)
-    plots_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{plots_dir.name}.", dir=plots_dir.parent))
-    try:
+    with atomic_dir(plots_dir) as tmp:
         for name, fig in figures.items():
             P.save_figure(fig, tmp / f"{name}.png")
-        if plots_dir.exists():
-            shutil.rmtree(plots_dir)
-        os.replace(tmp, plots_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     write_json(metrics_path, result)
     return result
 
@@ -78,6 +66,9 @@ def make_report(cfg: EffectConfig, metrics_path: str | Path, plots_dir: str | Pa
     dataset_facts = {"sample_rate": manifest["sample_rate"], "latency_samples": manifest["latency_samples"],
                      "latency_ms": manifest["latency_ms"], "tracks": len(manifest["tracks"]),
                      **{f"{k}_seconds": round(v, 2) for k, v in manifest["durations_s"].items()}}
+    capture = manifest["checks"].get("recorded")
+    if capture:  # a user's recorded pair: every check's result belongs in the report
+        dataset_facts.update({f"capture_{k}": v for k, v in capture.items() if not k.endswith("_path")})
     training_facts = {k: facts[k] for k in ("device", "device_name", "parameters", "steps", "seconds",
                                             "stop_reason", "best_val_esr", "best_step")}
     figures = [_png_figure(p) for p in sorted(Path(plots_dir).glob("*.png"))]

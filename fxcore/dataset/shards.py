@@ -12,16 +12,13 @@ pre-roll without seeing any target it is judged on.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..atomic import write_json
+from ..atomic import atomic_dir, write_json
 from ..audio import read_audio
 from ..config import SplitConfig
 from ..errors import FxcoreError
@@ -85,10 +82,7 @@ def write_dataset(out_dir: str | Path, tracks: dict[str, tuple[np.ndarray, np.nd
                   split: SplitConfig, sample_rate: int, latency: int, measured: int,
                   checks: dict[str, Any]) -> dict:
     """Write aligned (clean, target) tracks + manifest into `out_dir`, atomically as a folder."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_dir(out_dir) as tmp:
         entries, regions = [], []
         for track, (clean, target, clean_path, proc_path) in tracks.items():
             np.save(tmp / f"{track}.clean.npy", np.asarray(clean, dtype=np.float32))
@@ -109,12 +103,6 @@ def write_dataset(out_dir: str | Path, tracks: dict[str, tuple[np.ndarray, np.nd
             "checks": checks,
         }
         write_json(tmp / "manifest.json", manifest)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return manifest
 
 

@@ -212,10 +212,11 @@ class Chorus(EffectModel):
             start = torch.zeros(b, dtype=torch.long, device=x.device)
         n = torch.arange(t, device=x.device)
         d = self.delay_curve(start.to(x.device)[:, None] + n[None, :]).to(x.dtype)
-        pos = (self.hist + n)[None, :].to(x.dtype) - d  # index into [history | chunk]
-        i0 = torch.floor(pos)
-        f = pos - i0
-        i0 = i0.long()
+        # Read position in [history | chunk]: hist + n − d = i0 + f. Split d into integer and
+        # fraction first, so f keeps float32 precision however long the chunk is.
+        d_int = torch.floor(d.detach())
+        f = 1.0 - (d - d_int)  # ∂f/∂d = −1
+        i0 = (self.hist + n)[None, :] - d_int.long() - 1
         if not self.learn_feedback:
             xx = history(state, x, self.hist)
             lo = xx.gather(1, i0)
