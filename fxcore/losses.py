@@ -21,25 +21,35 @@ class PreEmphasis(nn.Module):
         self.coef = float(coef)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([x[:, :1], x[:, 1:] - self.coef * x[:, :-1]], dim=1)
+        """x (..., T) → x[n] − a·x[n−1], with x[−1] = 0 (same length)."""
+        return torch.cat([x[..., :1], x[..., 1:] - self.coef * x[..., :-1]], dim=-1)
 
 
 class ESRLoss(nn.Module):
-    """ESR after optional pre-emphasis P: Σ(Py − Pŷ)² / Σ(Py)² — weights the highs that ears hear."""
+    """ESR after optional pre-emphasis P: Σ(Py − Pŷ)² / (Σ(Py)² + ε) — weights the highs that ears hear.
+
+    pre_emphasis: the coefficient a of P(z) = 1 − a·z⁻¹; None or 0 = plain ESR.
+    """
 
     def __init__(self, pre_emphasis: float | None = 0.95):
         super().__init__()
         self.pre = PreEmphasis(pre_emphasis) if pre_emphasis else nn.Identity()
 
     def forward(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Scalar ESR over all elements."""
         return esr(self.pre(y_hat), self.pre(y))
 
 
 class DCLoss(nn.Module):
     """DC error: (mean(y) − mean(ŷ))² / (mean(y²) + ε)."""
 
+    def __init__(self, eps: float = 1e-8):
+        super().__init__()
+        self.eps = float(eps)
+
     def forward(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return (y.mean() - y_hat.mean()) ** 2 / ((y ** 2).mean() + 1e-8)
+        """Scalar DC loss over all elements."""
+        return (y.mean() - y_hat.mean()) ** 2 / ((y ** 2).mean() + self.eps)
 
 
 class MultiResolutionSTFTLoss(nn.Module):
@@ -56,11 +66,13 @@ class MultiResolutionSTFTLoss(nn.Module):
             self.register_buffer(f"window_{n}", torch.hann_window(n), persistent=False)
 
     def _mag(self, x: torch.Tensor, n: int) -> torch.Tensor:
-        spec = torch.stft(x, n, hop_length=n // 4, window=getattr(self, f"window_{n}"), center=False,
-                          return_complex=True)
+        """|STFT| (Hann window of n, hop n/4, no centre padding), floored at eps; x (..., T)."""
+        spec = torch.stft(x.reshape(-1, x.shape[-1]), n, hop_length=n // 4, window=getattr(self, f"window_{n}"),
+                          center=False, return_complex=True)
         return spec.abs().clamp_min(self.eps)
 
     def forward(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Scalar loss over the resolutions that fit in y's length (ValueError if none does)."""
         sizes = [n for n in self.fft_sizes if n <= y.shape[-1]]
         if not sizes:
             raise ValueError(f"signal of {y.shape[-1]} samples is shorter than every FFT size {self.fft_sizes}")
@@ -84,6 +96,7 @@ class CombinedLoss(nn.Module):
             raise ValueError("every loss weight is 0")
 
     def forward(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Scalar weighted sum of the enabled terms."""
         total = y.new_zeros(())
         for name, w in self.weights.items():
             if w:

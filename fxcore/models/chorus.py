@@ -22,16 +22,18 @@ Gradients: ∂w/∂d = v[t−⌊d⌋−1] − v[t−⌊d⌋] (the local slope), 
 period of the highest frequency that matters. A loss surface in (rate, φ) is highly multimodal,
 so `initialise` finds the LFO by analysis first:
 
-1. For frames of `frame_ms`, the least-squares residual of y ≈ a·x + b·x(t − d) for every integer
-   d in [min_delay, max_delay] (two regressors; all lags at once by FFT cross-correlation) gives
-   a cost curve C_f(d) per frame — low at the true delay, and at aliases a pitch period away
-   for tonal input.
-2. The per-frame minima d̂_f of confident frames give the centre (median) and depth (IQR/√2, the
-   quartiles of a sinusoid); a Lomb–Scargle periodogram of d̂_f gives rate candidates (the
-   spectral peak of the delay modulation).
-3. For each candidate, a grid over rate (±3 %) and phase, then Nelder–Mead over (centre, depth,
-   rate, φ), minimise Σ_f min(C_f(d(t_f)), 1): aliases and silent frames cost little, frames on
-   the curve reward it.
+1. Per frame of `frame_ms` (hop half a frame), the relative residual of y ≈ a·x + b·x(t − d) for
+   every integer d in [min_delay, max_delay] — all lags at once by FFT cross-correlation — gives
+   a cost map C_f(d): low at the true delay, and at aliases a pitch period away for tonal input.
+   a and b are *global* (first from a coarse grid minimising the mean best-delay cost, later by
+   least squares along the fitted curve): with per-frame gains a single sinusoid fits any delay.
+2. A Viterbi path through C (steps ≤ `max_slope` samples per sample, small squared-step penalty)
+   follows the true, smooth delay curve; aliases jump when the note changes.
+3. The LFO through that path: for a grid of rates fine enough that the phase drifts < 1/8 cycle
+   over the excerpt (within `rate_range`), a trimmed least-squares sinusoid (centre + α·cos +
+   β·sin) through the path — the spectral peak of the delay modulation, robust to outliers —
+   scored by Σ_f min(C_f(d(t_f)), 1); Nelder–Mead over (centre, depth, rate, φ) on that score
+   from the three best. Steps 1–3 run twice (the second time with least-squares gains).
 4. dry and wet by least squares; then `refine_steps` Adam steps of the model itself on the first
    `refine_seconds` (full batch, plain MSE) polish every parameter to sub-sample accuracy.
 
@@ -156,7 +158,7 @@ class Chorus(EffectModel):
 
     params: rate_hz, depth_ms, centre_ms, phase (start values before `initialise`),
     max_delay_ms, min_delay_ms (delay search range), learn_feedback, analysis_seconds,
-    frame_ms, refine_steps, refine_seconds.
+    frame_ms, max_slope (samples/sample), rate_range (Hz), refine_steps, refine_seconds.
     """
 
     def __init__(self, sample_rate: int, rate_hz: float = 1.0, depth_ms: float = 2.0, centre_ms: float = 7.0,

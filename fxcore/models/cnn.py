@@ -5,6 +5,10 @@ sample, one window at a time. Here the same mapping runs as a causal conv stack 
 signal: the first convolution spans the window (its kernel *is* a dense layer over the window),
 and 1×1 convolutions play the fully connected head — one output per input sample, in one pass.
 There is no max-pool across time: it would discard the per-sample alignment we need.
+
+    y[t] = W_L·relu(… relu(W_2·relu(W_1 ⋆ x[t−window+1 … t] + b_1) + b_2) …) + b_L
+
+Streaming state: the last window − 1 input samples (B, window − 1); None = silence.
 """
 
 from __future__ import annotations
@@ -12,15 +16,19 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..errors import FxcoreError
 from .base import EffectModel, State, register_model, with_context
 
 
 @register_model("cnn")
 class CNN(EffectModel):
-    """y[t] = head(relu(W ⋆ x[t−window+1 … t])) with `layers` 1×1 layers of width `hidden`."""
+    """Windowed conv (window → channels), layers − 1 hidden 1×1 convs (hidden), 1×1 → 1; ReLU between."""
 
     def __init__(self, sample_rate: int, window: int = 64, channels: int = 16, layers: int = 3, hidden: int = 32):
         super().__init__(sample_rate)
+        if window < 1 or channels < 1 or layers < 1 or hidden < 1:
+            raise FxcoreError(f"cnn needs window, channels, layers and hidden ≥ 1; got window={window}, "
+                              f"channels={channels}, layers={layers}, hidden={hidden}", None, "fix model.params")
         self.window = int(window)
         blocks: list[nn.Module] = [nn.Conv1d(1, channels, self.window), nn.ReLU()]
         width = channels
@@ -32,8 +40,10 @@ class CNN(EffectModel):
 
     @property
     def receptive_field(self) -> int:
+        """The window length."""
         return self.window
 
     def forward(self, x: torch.Tensor, state: State = None, start: torch.Tensor | None = None):
+        """x (B, T) → y (B, T), state = the last window − 1 input samples."""
         padded, state = with_context(x, state, self.window - 1)
         return self.net(padded[:, None, :])[:, 0, :], state

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..errors import FxcoreError
 from .base import EffectModel, build_model, register_model
 
 BLOCKS = ("ir", "feedback_delay", "chorus")
@@ -66,7 +67,8 @@ class Hybrid(EffectModel):
                  channels: int = 8, kernel: int = 3, dilations: list[int] | tuple[int, ...] = (1, 2, 4, 8, 16)):
         super().__init__(sample_rate)
         if block not in BLOCKS:
-            raise ValueError(f"hybrid block must be one of {', '.join(BLOCKS)}, not {block!r}")
+            raise FxcoreError(f"hybrid block must be one of {', '.join(BLOCKS)}, not {block!r}", None,
+                              "set model.params.block to ir, feedback_delay or chorus")
         self.block = build_model(block, dict(block_params or {}), sample_rate)
         self.net = CausalCorrection(2, int(channels), int(kernel), list(dilations))
 

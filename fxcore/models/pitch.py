@@ -272,19 +272,21 @@ class OctaveShift(EffectModel):
             self.band_db.add_(torch.from_numpy(corr).to(self.band_db))
 
     def diagnostics(self, clean: np.ndarray, target: np.ndarray) -> list[dict[str, Any]]:
-        """Long-term spectra (1/6 octave) of the model output and the target; the learned EQ."""
+        """Band spectra of the model output and the target; the learned EQ vs the EQ that would match
+        this pair (shown only in bands the shifter reaches)."""
         y = self.render(clean)
         mat = self.analysis_bands
         p_t = self._power(target, self.n_fft).mean(axis=0) @ mat
         p_m = self._power(y, self.n_fft).mean(axis=0) @ mat
         with torch.no_grad():
             eq = (self.band_db + self.out_db).cpu().double().numpy()
-        measured_eq = eq + 10 * np.log10((p_t + 1e-20) / (p_m + 1e-20))
+        reach = (p_m > 1e-9 * p_m.sum()) & (p_t > 1e-9 * p_t.sum())
+        measured_eq = np.where(reach, eq + 10 * np.log10((p_t + 1e-30) / (p_m + 1e-30)), np.nan)
         return [
             {"title": f"Band spectra: model vs target (frequency ratio {self.ratio:.4f})",
              "xlabel": "band centre (Hz)", "ylabel": "power (dB)", "x": self.centres,
              "learned": 10 * np.log10(p_m + 1e-20), "measured": 10 * np.log10(p_t + 1e-20)},
             {"title": "Band gains: learned vs the gains that would match the target exactly",
-             "xlabel": "band centre (Hz)", "ylabel": "gain (dB)", "x": self.centres, "learned": eq,
-             "measured": measured_eq},
+             "xlabel": "band centre (Hz)", "ylabel": "gain (dB)", "x": self.centres,
+             "learned": np.where(reach, eq, np.nan), "measured": measured_eq},
         ]
