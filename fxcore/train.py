@@ -200,7 +200,7 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
                 best_val, best_state, best_step, bad = val, copy.deepcopy(model.state_dict()), step, 0
             else:
                 bad += 1
-            bar.set_postfix(loss=f"{float(loss):.3g}", val_esr=f"{val:.3g}", best=f"{best_val:.3g}")
+            bar.set_postfix(loss=f"{float(loss.detach()):.3g}", val_esr=f"{val:.3g}", best=f"{best_val:.3g}")
         history.append(row)
         bar.update(1)
         elapsed = time.perf_counter() - t0

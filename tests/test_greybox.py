@@ -7,7 +7,6 @@ Ground truths are our own generators with known numbers (16 kHz, a few seconds o
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import io
 import json

@@ -2,8 +2,8 @@
 
     θ(t)   = 2π·(rate·(start + t)/sr) + φ
     lfo(θ) = sin θ + s·(tri θ − sin θ)              (s = 0 sine, s = 1 triangle; learned)
-    d(t)   = clamp(centre + depth·lfo(θ(t)), 1 sample, max_delay)          [ms → samples]
-    w[t]   = (1 − f)·v[t − ⌊d⌋] + f·v[t − ⌊d⌋ − 1],  f = d − ⌊d⌋            (linear interpolation)
+    d(t)   = clamp(centre + depth·lfo(θ(t)), 1 sample, max_delay)     [ms → samples]
+    w[t]   = (1 − f)·v[t − ⌊d⌋] + f·v[t − ⌊d⌋ − 1],  f = d − ⌊d⌋       (linear interpolation)
     v[t]   = x[t] + fb·w[t]                        (fb only with learn_feedback)
     y[t]   = dry·x[t] + wet·w[t]
 

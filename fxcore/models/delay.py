@@ -33,8 +33,9 @@ of the full model, with dry and wet solved by least squares at each trial.
 Parameters (learned): delay (samples), fb = 0.999·tanh(ρ), a = 0.99·σ(α), wet, dry.
 
 Receptive field: reported as 1 (see `ir`): the memory is N samples, longer than a typical
-training window. Train with `warmup_samples` ≥ 2·D (so the window holds the echoes' sources) and
-`segment_samples` a few times that.
+training window. Train with `warmup_samples` long enough that the echoes of audio before the
+window are negligible (≈ 1 s for D = 0.25 s, fb = 0.4: the 4th echo is at 0.35·0.4³ ≈ 0.02) and
+`segment_samples` ≥ warm-up + 0.5 s.
 """
 
 from __future__ import annotations

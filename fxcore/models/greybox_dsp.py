@@ -141,12 +141,6 @@ def envelope_db(h: np.ndarray, sample_rate: int, window_s: float = 0.01) -> np.n
     return 10.0 * np.log10(np.maximum(e / (e.max() + 1e-30), 1e-12))
 
 
-def energy_decay_db(h: np.ndarray) -> np.ndarray:
-    """Schroeder backward-integrated energy decay of an impulse response, dB re its total energy."""
-    e = np.cumsum((np.asarray(h, dtype=np.float64) ** 2)[::-1])[::-1]
-    return 10.0 * np.log10(np.maximum(e / (e[0] + 1e-30), 1e-12))
-
-
 def magnitude_response_db(h: np.ndarray, sample_rate: int, n: int = 4096,
                           smooth_octaves: float = 1 / 6) -> tuple[np.ndarray, np.ndarray]:
     """(freqs, |H| dB) on a log-frequency grid, smoothed over `smooth_octaves` (power average)."""
