@@ -83,18 +83,22 @@ def _lr_at(step: int, tc: TrainConfig) -> float:
 
 
 @torch.no_grad()
-def validation_esr(model: EffectModel, data: Dataset, split: str = "val", device: torch.device | None = None) -> float:
-    """ESR over all regions of a split; each region is rendered with up to 1 s of pre-roll."""
-    num = den = 0.0
+def validation_esr(model: EffectModel, data: Dataset, split: str = "val", device: torch.device | None = None,
+                   metric: str = "esr") -> float:
+    """ESR (or multi-resolution STFT distance) over a split's regions, each with up to 1 s of pre-roll."""
     preroll_max = max(model.receptive_field, data.sample_rate)
+    ys, y_hats = [], []
     for r in data.split(split):
         pre = min(r.start, preroll_max)
         x = np.asarray(data.clean(r.track)[r.start - pre:r.stop])
-        y = np.asarray(data.target(r.track)[r.start:r.stop], dtype=np.float64)
-        y_hat = model.render(x, start=r.start - pre)[pre:].astype(np.float64)
-        num += float(np.sum((y - y_hat) ** 2))
-        den += float(np.sum(y ** 2))
-    return num / (den + 1e-12)
+        ys.append(np.asarray(data.target(r.track)[r.start:r.stop], dtype=np.float64))
+        y_hats.append(model.render(x, start=r.start - pre)[pre:].astype(np.float64))
+    y, y_hat = np.concatenate(ys), np.concatenate(y_hats)
+    if metric == "mrstft":
+        from .metrics import mrstft
+
+        return float(mrstft(y_hat, y, data.sample_rate))
+    return float(np.sum((y - y_hat) ** 2) / (np.sum(y ** 2) + 1e-12))
 
 
 def _sampler(data: Dataset, tc: TrainConfig, seed: int):
@@ -132,6 +136,8 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
     loss_fn = build_loss(tc.loss.pre_emphasis, tc.loss.mrstft_weight, tc.loss.dc_weight, tc.loss.esr_weight).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     sampler = _sampler(data, tc, seed)
+    # A loss without a waveform term (pitch shift) means waveform ESR cannot pick the best weights.
+    val_metric = "esr" if tc.loss.esr_weight > 0 else "mrstft"
 
     step, elapsed, history = 0, 0.0, []
     best_val, best_state, best_step, bad = float("inf"), copy.deepcopy(model.state_dict()), 0, 0
@@ -159,6 +165,12 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
                         "history": history, "best_val": best_val, "best_state": best_state,
                         "best_step": best_step, "bad": bad, "model_state": model.detach_state(state)}, tmp)
 
+    if step == 0:
+        # Score the initial weights too: a grey-box model's closed-form initialisation may already
+        # beat what a few noisy steps give, and then it is the one to keep.
+        best_val = validation_esr(model, data, "val", device, val_metric)
+        best_state, best_step = copy.deepcopy(model.state_dict()), 0
+        history.append({"step": 0, "seconds": 0.0, "train_loss": "", "val_esr": best_val, "lr": tc.lr})
     stop_reason = "max_steps"
     bar = tqdm(total=tc.max_steps, initial=step, desc=f"train {cfg.name}", disable=not progress,
                unit="step", dynamic_ncols=True)
@@ -193,7 +205,7 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
         row = {"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": float(loss.detach()), "val_esr": "",
                "lr": lr}
         if step % tc.val_every == 0 or step == tc.max_steps:
-            val = validation_esr(model, data, "val", device)
+            val = validation_esr(model, data, "val", device, val_metric)
             model.train()
             row["val_esr"] = val
             if val < best_val:
@@ -210,9 +222,9 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
             stop_reason = "early_stopping"
             break
     bar.close()
-    if best_step == 0 or (history and history[-1]["val_esr"] == ""):
+    if history and history[-1]["val_esr"] == "":
         # Never validated the final weights (time budget hit between validations): do it now.
-        val = validation_esr(model, data, "val", device)
+        val = validation_esr(model, data, "val", device, val_metric)
         history.append({"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": "",
                         "val_esr": val, "lr": _lr_at(step, tc)})
         if val < best_val:
@@ -221,7 +233,7 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
     model.load_state_dict(best_state)
     facts = {"effect": cfg.name, "model": cfg.model.name, "parameters": model.num_parameters(),
              "device": str(device), "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
-             "steps": step, "seconds": round(elapsed, 2), "stop_reason": stop_reason, "best_val_esr": best_val,
+             "steps": step, "seconds": round(elapsed, 2), "stop_reason": stop_reason, "val_metric": val_metric, "best_val_esr": best_val,
              "best_step": best_step, "resumed": resumed, "seed": seed, "train": asdict(tc)}
     save_model(out_dir / "model.pt", model, cfg, {"facts": facts})
     write_text(out_dir / "history.csv", history_csv(history))
