@@ -68,6 +68,10 @@ def test_reports_and_metrics_are_built(workflow_run):
                     "closer_to_target_than_clean", "device"):
             assert key in m
         assert (work / "results" / effect / "logs" / "train_model.log").read_text()
+    # the grey-box reverb shows why it works: learned vs measured impulse response
+    assert sorted(p.name for p in (work / "results" / "reverb" / "plots").glob("4_structure_*.png"))
+    reverb = json.loads((work / "results" / "reverb" / "metrics.json").read_text())
+    assert reverb["esr"] < 0.5 * reverb["esr_clean"]
     fuzz = json.loads((work / "results" / "fuzz" / "metrics.json").read_text())
     assert fuzz["esr"] < fuzz["esr_clean"] and fuzz["mel_distance"] < fuzz["mel_distance_clean"]
     manifest = json.loads((work / "results" / "fuzz" / "dataset" / "manifest.json").read_text())

@@ -52,9 +52,15 @@ PartitionName=$PARTITION Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 echo "Name=gpu File=/dev/null" > /etc/slurm/gres.conf
 
-setsid runuser -u munge -- munged -F >"$STATE/munged.out" 2>&1 < /dev/null &
-echo $! > "$STATE/munged.pid"
-for _ in $(seq 50); do [ -S /run/munge/munge.socket.2 ] && break; sleep 0.1; done
+# munged as user munge; setpriv execs (no forking wrapper), so $! is munged's own PID.
+# A munged that already answers (another cluster on this machine) is reused, not replaced.
+if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
+  setsid setpriv --reuid=munge --regid=munge --init-groups munged -F >"$STATE/munged.out" 2>&1 < /dev/null &
+  echo $! > "$STATE/munged.pid"
+  for _ in $(seq 100); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+# a previous run's daemons (killed test) are stopped first, by their PID files
+bash "$(dirname "$0")/stop_cluster.sh" --keep-munge
 setsid slurmctld -D >"$STATE/slurmctld.out" 2>&1 < /dev/null &
 echo $! > "$STATE/slurmctld.run.pid"
 setsid slurmd -D >"$STATE/slurmd.out" 2>&1 < /dev/null &
