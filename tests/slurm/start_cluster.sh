@@ -16,7 +16,7 @@ fi
 mkdir -p "$STATE"/{spool,state} /etc/slurm /run/munge /var/log/munge /var/lib/munge
 chown munge:munge /run/munge /var/log/munge /var/lib/munge
 if [ ! -s /etc/munge/munge.key ]; then
-  mungekey --create --force >/dev/null 2>&1 || dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null
+  mungekey --create --force >/dev/null 2>&1 || create-munge-key -f >/dev/null 2>&1 || dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null
 fi
 chown munge:munge /etc/munge/munge.key && chmod 0400 /etc/munge/munge.key
 
@@ -44,7 +44,7 @@ AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$STATE/jobcomp.txt
 MailProg=/bin/true
-MinJobAge=300
+MinJobAge=600
 ReturnToService=2
 GresTypes=gpu
 NodeName=$NODE CPUs=$CPUS RealMemory=$MEM Gres=gpu:1 State=UNKNOWN
