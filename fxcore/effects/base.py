@@ -63,6 +63,18 @@ class EffectBackend(ABC):
         """Latency in samples the host reports (0 if unknown); alignment also measures it."""
         return 0
 
+    def _check_plugin_options(self, allowed: set[str], empty_chain_fix: str) -> str:
+        """Shared checks of plugin hosts: a non-empty chain, known option keys; returns the downmix mode."""
+        if not self.chain:
+            raise self._fail("the chain is empty", empty_chain_fix)
+        unknown = set(self.options) - allowed
+        if unknown:
+            raise self._fail(f"unknown option(s) {', '.join(sorted(unknown))}", f"use only {', '.join(sorted(allowed))}")
+        downmix = self.options.get("downmix", "mean")
+        if downmix not in ("mean", "left"):
+            raise self._fail(f"downmix must be mean or left, not {downmix!r}", "set options.downmix: mean")
+        return downmix
+
     def _fail(self, message: str, fix: str) -> FxcoreError:
         return FxcoreError(f"effect {self.effect!r} ({self.name}): {message}", "config.yaml", fix)
 

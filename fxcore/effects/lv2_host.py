@@ -59,15 +59,7 @@ class LV2Backend(EffectBackend):
 
     def __init__(self, chain: list[dict[str, Any]], options: dict[str, Any], effect: str):
         super().__init__(chain, options, effect)
-        if not chain:
-            raise self._fail("the chain is empty", "add at least one step `- uri: <plugin URI>`")
-        unknown = set(options) - _OPTION_KEYS
-        if unknown:
-            raise self._fail(f"unknown option(s) {', '.join(sorted(unknown))}",
-                             f"use only {', '.join(sorted(_OPTION_KEYS))}")
-        self.downmix = options.get("downmix", "mean")
-        if self.downmix not in ("mean", "left"):
-            raise self._fail(f"downmix must be mean or left, not {self.downmix!r}", "set options.downmix: mean")
+        self.downmix = self._check_plugin_options(_OPTION_KEYS, "add at least one step `- uri: <plugin URI>`")
         self.block_size = options.get("block_size", 512)
         if not isinstance(self.block_size, int) or isinstance(self.block_size, bool) or not 16 <= self.block_size <= 8192:
             raise self._fail(f"block_size must be an integer in [16, 8192], not {self.block_size!r}",

@@ -54,15 +54,8 @@ class SoxBackend(EffectBackend):
 
     def __init__(self, chain: list[dict[str, Any]], options: dict[str, Any], effect: str):
         super().__init__(chain, options, effect)
-        if not chain:
-            raise self._fail("the chain is empty", "add at least one step like `- overdrive: [20, 20]`")
-        unknown = set(options) - _OPTION_KEYS
-        if unknown:
-            raise self._fail(f"unknown option(s) {', '.join(sorted(unknown))}", f"use only {', '.join(sorted(_OPTION_KEYS))}")
+        self.downmix = self._check_plugin_options(_OPTION_KEYS, "add at least one step like `- overdrive: [20, 20]`")
         self.executable = str(options.get("executable", "sox"))
-        self.downmix = options.get("downmix", "mean")
-        if self.downmix not in ("mean", "left"):
-            raise self._fail(f"downmix must be mean or left, not {self.downmix!r}", "set options.downmix: mean")
         self.timeout_s = float(options.get("timeout_s", 600))
         lp = options.get("ladspa_path")
         lp = [lp] if isinstance(lp, str) else lp

@@ -43,14 +43,7 @@ class VST3Backend(EffectBackend):
 
     def __init__(self, chain: list[dict[str, Any]], options: dict[str, Any], effect: str):
         super().__init__(chain, options, effect)
-        if not chain:
-            raise self._fail("the chain is empty", "add a step `- plugin: /usr/lib/vst3/NAME.vst3`")
-        unknown = set(options) - _OPTION_KEYS
-        if unknown:
-            raise self._fail(f"unknown option(s) {', '.join(sorted(unknown))}", f"use only {', '.join(sorted(_OPTION_KEYS))}")
-        self.downmix = options.get("downmix", "mean")
-        if self.downmix not in ("mean", "left"):
-            raise self._fail(f"downmix must be mean or left, not {self.downmix!r}", "set options.downmix: mean")
+        self.downmix = self._check_plugin_options(_OPTION_KEYS, "add a step `- plugin: /usr/lib/vst3/NAME.vst3`")
         extra = options.get("search_path", [])
         self.search_path = [Path(p).expanduser() for p in ([extra] if isinstance(extra, str) else extra)] + \
             [Path(p).expanduser() for p in VST3_DIRS]
