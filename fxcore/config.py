@@ -68,6 +68,7 @@ class TrainConfig:
     batch_size: int = 16
     lr: float = 4e-3
     lr_decay: float = 0.5
+    lr_schedule: str = "steps"  # decay over max_steps, or "budget": over whichever of steps/seconds ends first
     max_steps: int = 2000
     max_seconds: float = 300.0
     val_every: int = 100

@@ -76,10 +76,18 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> EffectMo
     return model.to(device).eval()
 
 
-def _lr_at(step: int, tc: TrainConfig) -> float:
-    # Exponential decay from lr to lr*lr_decay over max_steps: a pure function of the step, so a
-    # resumed run follows exactly the same schedule.
-    return tc.lr * tc.lr_decay ** (min(step, tc.max_steps) / tc.max_steps)
+def _lr_at(step: int, tc: TrainConfig, elapsed: float = 0.0) -> float:
+    """lr · lr_decay^p, p = training progress in [0, 1].
+
+    lr_schedule "steps": p = step / max_steps, a pure function of the step, so a resumed run
+    follows exactly the same schedule and reruns are bit-identical. "budget": p = the larger of
+    the step and the wall-clock budget used, so whichever budget ends training, the rate has
+    decayed fully by then (what a time-budgeted comparison needs; depends on machine speed).
+    """
+    p = min(step, tc.max_steps) / tc.max_steps
+    if tc.lr_schedule == "budget":
+        p = max(p, min(elapsed, tc.max_seconds) / tc.max_seconds)
+    return tc.lr * tc.lr_decay ** p
 
 
 @torch.no_grad()
@@ -190,7 +198,7 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
         x, y, start = batch.x.to(device), batch.y.to(device), batch.start.to(device)
         if batch.reset:
             state = None
-        lr = _lr_at(step, tc)
+        lr = _lr_at(step, tc, time.perf_counter() - t0)
         for g in opt.param_groups:
             g["lr"] = lr
         y_hat, state = model(x, state, start)
@@ -226,7 +234,7 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
         # Never validated the final weights (time budget hit between validations): do it now.
         val = validation_esr(model, data, "val", device, val_metric)
         history.append({"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": "",
-                        "val_esr": val, "lr": _lr_at(step, tc)})
+                        "val_esr": val, "lr": _lr_at(step, tc, time.perf_counter() - t0)})
         if val < best_val:
             best_val, best_state, best_step = val, copy.deepcopy(model.state_dict()), step
     elapsed = time.perf_counter() - t0

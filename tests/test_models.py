@@ -13,10 +13,12 @@ from fxcore.models import build_model, model_names
 torch.set_num_threads(1)
 
 SR = 8000
-BLACK_BOX = ["cnn", "lstm", "gru", "wavenet"]  # grey-box models' own behaviour: tests/test_greybox.py
+BLACK_BOX = ["cnn", "lstm", "gru", "wavenet", "wiener_hammerstein"]  # grey-box models' own behaviour: tests/test_greybox.py
 NON_CAUSAL = {"octave"}  # documented in fxcore/models/pitch.py: looks n_fft/2 ahead, stateless forward
 SMALL = {"cnn": {"window": 16, "channels": 8, "hidden": 8}, "lstm": {"hidden_size": 8},
-         "gru": {"hidden_size": 8}, "wavenet": {"channels": 6, "dilations": [1, 2, 4, 8], "linear_taps": 8}}
+         "gru": {"hidden_size": 8}, "wavenet": {"channels": 6, "dilations": [1, 2, 4, 8], "linear_taps": 8},
+         "wiener_hammerstein": {"branches": 3, "hidden": 8, "taps_in": 4, "taps_out": 16, "linear_taps": 48,
+                                "dynamics": True, "attack_ms": [1.0], "release_ms": [5.0, 50.0]}}
 CHUNKS = [5, 1, 37, 700, 900, 1357]  # sums to 3000; the first three are shorter than every receptive field > 43
 
 
@@ -83,11 +85,12 @@ def _signal(seconds: float, seed: int, f0: float) -> torch.Tensor:
     return x.reshape(8, -1)  # 8 segments in parallel: the LSTM's time loop is 8× shorter
 
 
-@pytest.mark.parametrize("name", ["cnn", "lstm", "wavenet"])
+@pytest.mark.parametrize("name", ["cnn", "lstm", "wavenet", "wiener_hammerstein"])
 def test_learns_a_static_distortion(name):
     x, x_test = _signal(1.0, 1, 110.0), _signal(1.0, 2, 173.0)
     target = lambda v: 0.5 * torch.tanh(4 * v)  # noqa: E731
     model = make(name)
+    model.initialise(x.flatten().numpy(), target(x).flatten().numpy())  # as the trainer does (LS starts)
     opt = torch.optim.Adam(model.parameters(), lr=5e-3)
     first = None
     for _ in range(500):  # cnn needs ≈ 50 steps, wavenet ≈ 40, lstm ≈ 240

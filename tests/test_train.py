@@ -97,3 +97,15 @@ def test_warmup_longer_than_segment_is_a_config_error(tmp_path, dataset):
 
     with pytest.raises(FxcoreError, match="segment_samples"):
         train_effect(dataset, effect_cfg(segment_samples=20), tmp_path / "o", seed=1, progress=False)
+
+
+def test_lr_schedules_steps_and_budget():
+    from fxcore.train import _lr_at
+
+    steps = TrainConfig(lr=1e-2, lr_decay=0.01, max_steps=100, max_seconds=10.0)
+    budget = dataclasses.replace(steps, lr_schedule="budget")
+    assert _lr_at(0, steps, elapsed=5.0) == pytest.approx(1e-2)          # steps: time does not count
+    assert _lr_at(50, steps, elapsed=0.0) == pytest.approx(1e-3)         # half way: lr · decay^0.5
+    assert _lr_at(0, budget, elapsed=5.0) == pytest.approx(1e-3)         # budget: half the seconds used
+    assert _lr_at(80, budget, elapsed=1.0) == pytest.approx(1e-2 * 0.01 ** 0.8)  # the larger progress wins
+    assert _lr_at(100, budget, elapsed=99.0) == pytest.approx(1e-4)      # fully decayed at either end

@@ -59,6 +59,7 @@ class EffectModel(nn.Module):
     """
 
     name: ClassVar[str] = ""
+    render_chunk: ClassVar[int] = 1 << 16  # samples per forward call in `render`
 
     def __init__(self, sample_rate: int):
         super().__init__()
@@ -94,12 +95,13 @@ class EffectModel(nn.Module):
         return _detach(state)
 
     @torch.no_grad()
-    def render(self, x: np.ndarray, chunk: int = 1 << 16, start: int = 0) -> np.ndarray:
+    def render(self, x: np.ndarray, chunk: int | None = None, start: int = 0) -> np.ndarray:
         """Process a whole (T,) signal in consecutive chunks, carrying state; returns float32 (T,)."""
         was_training = self.training
         self.eval()
         device = next(self.parameters()).device
         out = np.empty(len(x), dtype=np.float32)
+        chunk = chunk or self.render_chunk
         state: State = None
         for i in range(0, len(x), chunk):
             xb = torch.from_numpy(np.array(x[i:i + chunk], dtype=np.float32))[None].to(device)

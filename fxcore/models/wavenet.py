@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ..errors import FxcoreError
+from .activations import FastTanh, fast_tanh
 from .base import EffectModel, State, register_model, with_context
 
 
@@ -40,7 +41,7 @@ class _GatedLayer(nn.Module):
         n = h.shape[1] - self.trim
         taps = torch.cat([h[:, i * self.d: i * self.d + n] for i in range(self.k)], dim=2)
         f, g = self.conv(taps).chunk(2, dim=2)
-        res, skip = self.out(torch.tanh(f) * torch.sigmoid(g)).chunk(2, dim=2)
+        res, skip = self.out(fast_tanh(f) * torch.sigmoid(g)).chunk(2, dim=2)
         return h[:, self.trim:] + res, skip
 
 
@@ -64,7 +65,7 @@ class WaveNet(EffectModel):
                               f"channels={channels}, linear_taps={linear_taps}", None, "fix model.params")
         self.inp = nn.Linear(1, channels)
         self.layers = nn.ModuleList(_GatedLayer(channels, kernel_size, d) for d in dil)
-        self.head = nn.Sequential(nn.Tanh(), nn.Linear(channels, head_channels), nn.Tanh(),
+        self.head = nn.Sequential(FastTanh(), nn.Linear(channels, head_channels), FastTanh(),
                                   nn.Linear(head_channels, 1))
         self._rf = 1 + sum((kernel_size - 1) * d for d in dil)
         self.linear = nn.Conv1d(1, 1, linear_taps, bias=False) if linear_taps > 0 else None

@@ -1,0 +1,70 @@
+"""The benchmark's clean/processed pairs, made with fxcore's own synthesiser, renderer and aligner.
+
+Each pair is one synthetic track (`seconds` long, `seed`) rendered through one effect of
+config.yaml, aligned by the click train like the workflow does, and split in time order:
+train, validation, then the last `held_out` fraction as the test set no system trains on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fxcore.audio import write_audio
+from fxcore.config import Config, EffectConfig, SplitConfig
+from fxcore.dataset import build_dataset
+from fxcore.effects.render import render_files
+from fxcore.errors import FxcoreError
+from fxcore.synth import click_train, synthesize_track
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A benchmark pair: its key, a label and the config.yaml effect that renders it."""
+
+    key: str
+    label: str
+    effect: str
+    metric: str = "esr"  # the headline metric: esr, or mel_distance for pitch shift
+
+
+PAIRS: dict[str, Pair] = {p.key: p for p in (
+    Pair("a", "Distortion(25 dB) + Gain(-10)", "distortion"),
+    Pair("b", "Gain(20) + Clipping(-12) + LPF(3500) (fuzz)", "fuzz"),
+    Pair("c", "Compressor (1 ms attack) + make-up gain", "compression"),
+    Pair("d", "default amp_cab chain", "amp_cab"),
+    Pair("e", "HighpassFilter(400)", "highpass"),
+    Pair("chorus", "Chorus(1 Hz, depth .25, 7 ms, mix .5)", "chorus"),
+    Pair("delay", "Delay(250 ms, feedback .4, mix .35)", "delay"),
+    Pair("reverb", "Reverb(room .5, wet .33)", "reverb"),
+    Pair("octave", "PitchShift(-12)", "octave", metric="mel_distance"),
+)}
+
+
+def parse_pairs(text: str) -> list[Pair]:
+    """'a,b,delay' → the pairs, with a one-line error naming the valid keys."""
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    bad = [k for k in keys if k not in PAIRS]
+    if bad or not keys:
+        raise FxcoreError(f"unknown benchmark pair(s) {bad or text!r}", None, f"use keys from {', '.join(PAIRS)}")
+    return [PAIRS[k] for k in keys]
+
+
+def make_pair(cfg: Config, effect: EffectConfig, work: Path, seconds: float, seed: int,
+              held_out: float = 0.2, val: float = 0.1) -> Path:
+    """Synthesise, render, align and split one pair into `work/dataset` (reused if already there)."""
+    dataset = work / "dataset"
+    if (dataset / "manifest.json").exists():
+        return dataset
+    sr = cfg.sample_rate
+    segment = 10.0 if seconds >= 10 else seconds
+    clean = synthesize_track(seed, max(1, int(round(seconds / segment))), segment, sr)
+    files = {k: work / f"{k}.wav" for k in ("clean", "processed", "clicks", "clicks_processed")}
+    write_audio(files["clean"], clean, sr, subtype="FLOAT")
+    write_audio(files["clicks"], click_train(sr), sr, subtype="FLOAT")
+    render_files(effect, sr, [files["clean"], files["clicks"]], [files["processed"], files["clicks_processed"]],
+                 progress=False)
+    split = SplitConfig(train=1.0 - held_out - val, val=val, test=held_out)
+    build_dataset(dataset, {"bench": (files["clean"], files["processed"])},
+                  (files["clicks"], files["clicks_processed"]), split, sr)
+    return dataset
