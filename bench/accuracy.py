@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             pdir = work / f"{pair.key}-{int(a.seconds)}s-seed{a.seed}"
             dataset = make_pair(cfg, effect, pdir, a.seconds, a.seed)
             results: list[Result] = []
+            print(f"[{pair.key}] {pair.label} ({pair.effect})", file=sys.stderr, flush=True)
 
             def run(name: str, fn) -> None:
                 out = pdir / name

@@ -13,16 +13,16 @@ from .scoring import Result, score
 
 
 def train_fxcore(effect: EffectConfig, pair: str, dataset_dir: Path, out_dir: Path, budget_s: float, seed: int,
-                 model: ModelConfig | None = None, system: str = "fxcore") -> Result:
-    """Train `effect`'s model (or `model` instead) for `budget_s` wall seconds; score it on the held-out split.
+                 system: str = "fxcore") -> Result:
+    """Train `effect`'s model for `budget_s` wall seconds; score it on the held-out split.
 
     The step budget and early stopping are lifted so the wall-clock budget binds, as it does for
     NAM; the learning-rate schedule then decays over the time budget (see fxcore.train), and the
     weights kept are the best on the validation split.
     """
-    cfg = replace(effect, model=model or effect.model,
-                  train=replace(effect.train, max_seconds=float(budget_s), max_steps=10**7, lr_schedule="budget",
-                                checkpoint_every=10**9, patience=10**9))
+    train = replace(effect.train, max_seconds=float(budget_s), max_steps=10**7, lr_schedule="budget",
+                    checkpoint_every=10**9, patience=10**9)
+    cfg = replace(effect, train=train)
     facts = train_effect(dataset_dir, cfg, out_dir, seed, progress=False)
     data = Dataset(dataset_dir)
     m = load_model(Path(out_dir) / "model.pt")

@@ -36,7 +36,7 @@ from torch import nn
 
 from ..errors import FxcoreError
 from .activations import FastTanh
-from .base import EffectModel, register_model
+from .base import EffectModel, register_model, with_context
 from .greybox_dsp import fast_len, ls_fir
 
 
@@ -129,9 +129,7 @@ class WienerHammerstein(EffectModel):
         """x (B, T) → y (B, T); state = (last `context` inputs, envelope values (B, K) or None)."""
         t = x.shape[1]
         past, env = (None, None) if state is None else state
-        if past is None:
-            past = x.new_zeros(x.shape[0], self._context)
-        xx = torch.cat([past.to(x.dtype), x], dim=1)
+        xx, past = with_context(x, past, self._context)
         n_out = t + self.taps_out - 1
         u = nn.functional.conv1d(xx[:, None, -(n_out + self.taps_in - 1):], (self.a * self.tap_scale)[:, None, :])
         v = self.mlp(u.transpose(1, 2)).transpose(1, 2) + u  # the MLP learns the deviation from linear
@@ -150,7 +148,7 @@ class WienerHammerstein(EffectModel):
             new_env = f[:, -1, :].clone()
             g_db = self.gain(torch.log10(f + 1e-5))[:, :, 0] * 20.0
             y = y * torch.pow(10.0, g_db / 20.0)
-        return y, (xx[:, -self._context:], new_env)
+        return y, (past, new_env)
 
     def initialise(self, clean: np.ndarray, target: np.ndarray) -> None:
         """Least-squares fit of the linear path l (the nonlinear branches start silent)."""
