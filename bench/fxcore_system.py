@@ -7,7 +7,8 @@ from pathlib import Path
 
 from fxcore.config import EffectConfig, ModelConfig
 from fxcore.dataset import Dataset
-from fxcore.train import load_model, train_effect
+from fxcore.model_io import load_model
+from fxcore.train import train_effect
 
 from .scoring import Result, score
 
@@ -25,7 +26,7 @@ def train_fxcore(effect: EffectConfig, pair: str, dataset_dir: Path, out_dir: Pa
     cfg = replace(effect, train=train)
     facts = train_effect(dataset_dir, cfg, out_dir, seed, progress=False)
     data = Dataset(dataset_dir)
-    m = load_model(Path(out_dir) / "model.pt")
+    m = load_model(Path(out_dir) / "model.safetensors")
     metrics, rtf = score(lambda x, start: m.render(x, start=start), data)
     train_samples = sum(r.length for r in data.split("train"))
     epochs = facts["steps"] * cfg.train.batch_size * cfg.train.segment_samples / max(train_samples, 1)

@@ -1,6 +1,8 @@
 """Atomic file writes: write to a temp name beside the target, then rename.
 
-Snakemake must never see a half-written artefact, so every output goes through here.
+Snakemake must never see a half-written artefact, so every output goes through here. mkstemp and
+mkdtemp create 0600 / 0700 entries; before the rename they get the mode a plain write would give
+(0666 / 0777 less the umask), so a shared cluster project can read the results.
 """
 
 from __future__ import annotations
@@ -16,6 +18,17 @@ from typing import Any, Iterator
 import numpy as np
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def plain_mode(directory: bool = False) -> int:
+    """The permission bits a plain open()/mkdir() would give under the current umask."""
+    return (0o777 if directory else 0o666) & ~_umask()
+
+
 @contextmanager
 def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temp path in the target's folder; rename it onto `path` only if the block succeeds."""
@@ -26,6 +39,8 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            os.chmod(tmp_path, plain_mode())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
@@ -40,6 +55,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         yield tmp
+        os.chmod(tmp, plain_mode(directory=True))
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)

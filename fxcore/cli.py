@@ -14,12 +14,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="fxcore", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("apply", help="process an audio file with a trained model")
-    a.add_argument("model", help="model.pt written by the workflow (results/<effect>/model/model.pt)")
+    a.add_argument("model", help="model file written by the workflow (results/<effect>/model/model.safetensors)")
     a.add_argument("input", help="input audio file (at the model's sample rate)")
     a.add_argument("output", help="output WAV (32-bit float)")
     c = sub.add_parser("check-config", help="validate a workflow config file")
     c.add_argument("config", nargs="?", default="config.yaml")
-    i = sub.add_parser("info", help="print a trained model's facts")
+    i = sub.add_parser("info", help="print a model file's header (name, params, sample rate, facts) without loading it")
     i.add_argument("model")
     args = ap.parse_args(argv)
     try:
@@ -33,14 +33,9 @@ def main(argv: list[str] | None = None) -> int:
             cfg = load_config(args.config)
             print(f"{args.config}: ok ({len(cfg.effects)} effects: {', '.join(cfg.effects)})")
         elif args.cmd == "info":
-            from .train import load_model
+            from .model_io import read_header
 
-            model = load_model(args.model)
-            import torch
-
-            facts = torch.load(args.model, map_location="cpu", weights_only=False).get("facts", {})
-            print(json.dumps({"name": model.name, "parameters": model.num_parameters(),
-                              "sample_rate": model.sample_rate, **facts}, indent=2, default=str))
+            print(json.dumps(read_header(args.model), indent=2))
     except FxcoreError as exc:
         print(f"fxcore: error: {exc}", file=sys.stderr)
         return 1

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import soundfile as sf
 import yaml
 
 from .errors import FxcoreError
@@ -79,6 +80,44 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+class RenderConfig:
+    """What the effect-rendering stage depends on: the host, its chain and options."""
+
+    name: str
+    backend: str
+    chain: list[dict[str, Any]]
+    options: dict[str, Any]
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys): the render rule's params, compared by Snakemake."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RenderConfig":
+        """Inverse of `to_json`."""
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a trained model depends on besides its dataset: the effect's name (its seed), model, recipe."""
+
+    name: str
+    model: ModelConfig
+    train: TrainConfig
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys): the train rule's params, compared by Snakemake."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Recipe":
+        """Inverse of `to_json`."""
+        d = json.loads(text)
+        return cls(name=d["name"], model=ModelConfig(**d["model"]), train=_train_config(d["train"]))
+
+
+@dataclass(frozen=True)
 class EffectConfig:
     """One effect: how to render it (backend + chain) and how to model it."""
 
@@ -89,18 +128,33 @@ class EffectConfig:
     model: ModelConfig
     train: TrainConfig
 
+    @property
+    def render(self) -> RenderConfig:
+        """The part of this config that the rendering stage reads."""
+        return RenderConfig(self.name, self.backend, self.chain, self.options)
+
+    @property
+    def recipe(self) -> Recipe:
+        """The part of this config that the training stage reads."""
+        return Recipe(self.name, self.model, self.train)
+
     def to_json(self) -> str:
-        """Canonical JSON (sorted keys) — also what Snakemake compares to decide on reruns."""
+        """Canonical JSON (sorted keys) of the whole effect config."""
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "EffectConfig":
         """Inverse of `to_json`."""
         d = json.loads(text)
-        train = dict(d["train"])
-        train["loss"] = LossConfig(**train["loss"])
         return cls(name=d["name"], backend=d["backend"], chain=d["chain"], options=d["options"],
-                   model=ModelConfig(**d["model"]), train=TrainConfig(**train))
+                   model=ModelConfig(**d["model"]), train=_train_config(d["train"]))
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """Report options: a line of the user's own on every report's title page (gear, session, take)."""
+
+    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,11 +166,12 @@ class Config:
     synth: SynthConfig
     split: SplitConfig
     effects: dict[str, EffectConfig]
+    report: ReportConfig = field(default_factory=ReportConfig)
 
-    def effect(self, name: str) -> EffectConfig:
+    def effect(self, name: str, source: str | Path = "config.yaml") -> EffectConfig:
         """One effect's config, with a one-line error for unknown names."""
         if name not in self.effects:
-            raise FxcoreError(f"unknown effect {name!r}", "config.yaml",
+            raise FxcoreError(f"unknown effect {name!r}", source,
                               f"use one of {', '.join(self.effects)} or add it under `effects:`")
         return self.effects[name]
 
@@ -173,7 +228,7 @@ def parse_config(raw: dict[str, Any], source: str = "config.yaml", check_backend
             train=_train_config(_merge(defaults_train, e.get("train"))),
         )
     cfg = Config(sample_rate=raw["sample_rate"], seed=raw["seed"], synth=SynthConfig(**raw["synth"]),
-                 split=split, effects=effects)
+                 split=split, effects=effects, report=ReportConfig(**raw.get("report", {})))
     if check_backends:
         _check_effects(cfg, source)
     return cfg
@@ -181,14 +236,52 @@ def parse_config(raw: dict[str, Any], source: str = "config.yaml", check_backend
 
 def _check_effects(cfg: Config, source: str) -> None:
     from .effects import make_backend
-    from .models import model_class
+    from .models import build_model
 
     for e in cfg.effects.values():
         make_backend(e.backend, e.chain, e.options, e.name)  # validates the chain's structure
         try:
-            model_class(e.model.name)
+            model = build_model(e.model.name, e.model.params, cfg.sample_rate)  # checks params by name and type
         except FxcoreError as exc:
             raise FxcoreError(f"effect {e.name!r}: {exc}", source) from None
+        check_segment(e.name, e.train, model.receptive_field, source)
+
+
+def check_segment(effect: str, tc: TrainConfig, receptive_field: int, source: str | Path = "config.yaml") -> None:
+    """Training windows must be longer than the warm-up (the model's receptive field or warmup_samples)."""
+    warmup = max(tc.warmup_samples, receptive_field - 1)
+    if warmup >= tc.segment_samples:
+        raise FxcoreError(f"effect {effect!r}: train.segment_samples ({tc.segment_samples}) must exceed the "
+                          f"warm-up ({warmup}: the model's receptive field or train.warmup_samples)",
+                          source, f"set train.segment_samples above {warmup}")
+
+
+def check_training_lengths(cfg: Config, extra_track_seconds: list[float], source: str | Path = "config.yaml",
+                           effects: list[str] | None = None) -> None:
+    """Some training region must hold one training sequence: segment_samples (× sequence_chunks when sequential).
+
+    Regions are split by time within each track, so the longest one is the longest track × split.train:
+    a synthetic track (segments × segment_seconds), a training-audio file, or a recorded capture.
+    """
+    synthetic = max([cfg.synth.segments * cfg.synth.segment_seconds, *extra_track_seconds])
+    for name in effects if effects is not None else list(cfg.effects):
+        e = cfg.effect(name, source)
+        seconds = synthetic
+        if e.backend == "recorded":
+            try:
+                info = sf.info(str(e.options["clean"]))
+                seconds = info.frames / cfg.sample_rate
+            except Exception:  # unreadable or missing capture: the backend check names it
+                continue
+        longest = int(round(seconds * cfg.sample_rate * cfg.split.train))
+        need = e.train.segment_samples * (e.train.sequence_chunks if e.train.sampler == "random_sequential" else 1)
+        if need > longest:
+            what = "train.segment_samples × sequence_chunks" if e.train.sampler == "random_sequential" else \
+                "train.segment_samples"
+            raise FxcoreError(f"effect {e.name!r}: {what} = {need} samples, but the longest training region is "
+                              f"{longest} samples ({seconds:g} s × split.train {cfg.split.train:g})", source,
+                              f"set train.segment_samples to at most {longest // max(1, need // e.train.segment_samples)}"
+                              " or give it more audio")
 
 
 def check_hosts(cfg: Config, effects: list[str] | None = None) -> None:

@@ -18,7 +18,7 @@ from .atomic import atomic_dir, write_json  # noqa: E402
 from .audio import read_audio  # noqa: E402
 from .config import EffectConfig  # noqa: E402
 from .report import build_report, build_summary  # noqa: E402
-from .train import load_model  # noqa: E402
+from .model_io import load_model  # noqa: E402
 
 
 def evaluate_effect(test_dir: str | Path, model_path: str | Path, history_csv: str | Path,
@@ -30,7 +30,7 @@ def evaluate_effect(test_dir: str | Path, model_path: str | Path, history_csv: s
     pred, _ = read_audio(test_dir / "model.wav", sr)
     facts = json.loads(Path(train_json).read_text())
     result = {"effect": facts["effect"], "model": facts["model"], "parameters": facts["parameters"],
-              "device": facts["device"], "train_seconds": facts["seconds"], "train_steps": facts["steps"],
+              "device": facts["device"], "train_steps": facts["steps"],
               "test_seconds": round(len(clean) / sr, 3), **M.evaluate(clean, target, pred, sr)}
     model = load_model(model_path)
     figures = {
@@ -58,7 +58,7 @@ def _png_figure(path: Path) -> plt.Figure:
 
 
 def make_report(cfg: EffectConfig, metrics_path: str | Path, plots_dir: str | Path, manifest_path: str | Path,
-                train_json: str | Path, out_pdf: str | Path) -> None:
+                train_json: str | Path, out_pdf: str | Path, notes: str = "") -> None:
     """Assemble results/<effect>/report.pdf from the evaluation outputs."""
     metrics = json.loads(Path(metrics_path).read_text())
     manifest = json.loads(Path(manifest_path).read_text())
@@ -75,7 +75,7 @@ def make_report(cfg: EffectConfig, metrics_path: str | Path, plots_dir: str | Pa
     build_report(out_pdf, effect=cfg.name, metrics=metrics, figures=figures,
                  chain={"backend": cfg.backend, "chain": cfg.chain, "options": cfg.options},
                  model_config={"name": cfg.model.name, "params": cfg.model.params},
-                 dataset_facts=dataset_facts, training_facts=training_facts)
+                 dataset_facts=dataset_facts, training_facts=training_facts, notes=notes)
 
 
 SUMMARY_KEYS = ("effect", "model", "parameters", "device", "train_seconds", "esr", "esr_clean", "mrstft",
@@ -83,11 +83,12 @@ SUMMARY_KEYS = ("effect", "model", "parameters", "device", "train_seconds", "esr
                 "lufs_diff_clean")
 
 
-def make_summary(metrics_paths: Sequence[str | Path], csv_path: str | Path, pdf_path: str | Path) -> list[dict]:
-    """results/summary.csv + summary.pdf: one row per effect."""
+def make_summary(metrics_paths: Sequence[str | Path], train_json_paths: Sequence[str | Path], csv_path: str | Path,
+                 pdf_path: str | Path) -> list[dict]:
+    """results/summary.csv + summary.pdf: one row per effect (metrics.json + the timing in train.json)."""
     rows = []
-    for p in metrics_paths:
-        m = json.loads(Path(p).read_text())
+    for p, t in zip(metrics_paths, train_json_paths, strict=True):
+        m = {**json.loads(Path(p).read_text()), "train_seconds": json.loads(Path(t).read_text())["seconds"]}
         row = {k: m[k] for k in SUMMARY_KEYS}
         row["closer"] = sum(bool(v) for v in m["closer_to_target_than_clean"].values())
         rows.append(row)

@@ -9,24 +9,26 @@ from tqdm import tqdm
 
 from .audio import read_audio, write_audio
 from .dataset.shards import Dataset
-from .train import load_model
+from .model_io import load_model
+from .train import select_device
 
 
-def apply_to_file(model_path: str | Path, in_path: str | Path, out_path: str | Path) -> None:
+def apply_to_file(model_path: str | Path, in_path: str | Path, out_path: str | Path, device: str = "cpu") -> None:
     """Process a whole audio file with a trained model; 32-bit float WAV out (no clipping)."""
-    model = load_model(model_path)
+    model = load_model(model_path, select_device(device))
     x, sr = read_audio(in_path, model.sample_rate)
     write_audio(out_path, model.render(x), sr, subtype="FLOAT")
 
 
 def render_test_split(model_path: str | Path, dataset_dir: str | Path, out_dir: str | Path,
-                      progress: bool = True) -> dict[str, np.ndarray]:
+                      progress: bool = True, device: str = "cpu") -> dict[str, np.ndarray]:
     """Write clean.wav, target.wav, model.wav: the test regions joined, the model run with full context.
 
     Each track is rendered from its first sample, so long-memory effects (reverb tails, LFO phase)
-    see the same history the target had; then the test regions are cut out.
+    see the same history the target had; then the test regions are cut out. `device`: cpu, cuda
+    or auto (the GPU when one is visible; the same output within float tolerance).
     """
-    model = load_model(model_path)
+    model = load_model(model_path, select_device(device))
     data = Dataset(dataset_dir)
     out_dir = Path(out_dir)
     outputs: dict[str, list[np.ndarray]] = {"clean": [], "target": [], "model": []}

@@ -197,13 +197,16 @@ def _fit_column(blocks: list[tuple[str, list[str]]], budget: int) -> tuple[list[
     return shown, truncated
 
 
-def _title_page(effect: str, metrics: dict, blocks: dict[str, str]) -> tuple[Figure, list[str]]:
+def _title_page(effect: str, metrics: dict, blocks: dict[str, str], notes: str = "") -> tuple[Figure, list[str]]:
     fig = new_figure(*A4)
     H = A4[1]
     size = 20.0 if len(effect) <= 40 else max(10.0, 20.0 * 40 / len(effect))
     fig.text(0.5, 1 - 0.45 / H, _clip(effect, 90), fontsize=size, fontweight="bold", ha="center", va="top")
     fig.text(0.5, 1 - 0.9 / H, "learned effect model: evaluation on held-out audio", fontsize=10,
              ha="center", va="top", color="0.35")
+    if notes:  # the user's own line (config `report.notes`): gear, session, take
+        fig.text(0.5, 1 - 1.08 / H, _clip(" ".join(notes.split()), 110), fontsize=8, ha="center", va="top",
+                 color="0.35", style="italic")
     rows, better = _metric_table_rows(metrics)
     colours = [[None, None, None, None if b is None else (GOOD if b else BAD)] for b in better]
     table_h = 0.27 * (len(rows) + 1)
@@ -244,17 +247,18 @@ def _appendix_pages(headings: list[str], blocks: dict[str, str]) -> list[Figure]
 
 
 def build_report(path: str | Path, *, effect: str, metrics: dict, figures: Sequence[Figure], chain: object,
-                 model_config: dict, dataset_facts: dict, training_facts: dict) -> None:
-    """Write a multi-page PDF: page 1 = metrics table + setup; then one page per figure; then any appendix."""
+                 model_config: dict, dataset_facts: dict, training_facts: dict, notes: str = "") -> None:
+    """Write a multi-page PDF: page 1 = metrics table + setup (+ the user's notes); then one page per figure;
+    then any appendix."""
     blocks = {
         "dataset": pretty(dataset_facts),
         "training": pretty(training_facts),
         "effect chain": pretty(chain),
         "model": pretty(model_config),
     }
-    title, truncated = _title_page(effect, metrics, blocks)
+    title, truncated = _title_page(effect, metrics, blocks, notes)
     pages = [title, *figures, *_appendix_pages(truncated, blocks)]
-    meta = {"Title": f"fxcore report: {effect}", "Creator": "fxcore", "CreationDate": None}
+    meta = {"Title": f"fxcore report: {effect}", "Subject": notes, "Creator": "fxcore", "CreationDate": None}
     with atomic_path(path, suffix=".pdf") as tmp:
         with PdfPages(tmp, metadata=meta) as pdf:
             for page in pages:

@@ -1,9 +1,15 @@
 """Train one effect's model: seeded, checkpointed, resumable, early-stopped on validation ESR.
 
-Outputs in `out_dir`: `model.pt` (best weights by validation ESR + everything needed to rebuild
-the model), `history.csv` (step, seconds, train_loss, val_esr, lr) and `train.json` (facts for the
-report). `checkpoint_dir/last.pt` holds the full training state every `checkpoint_every` steps;
-a restarted job with the same config resumes from it and reaches the same final state.
+Outputs in `out_dir`: `model.safetensors` (best weights by validation ESR + a header with
+everything needed to rebuild the model, see `model_io`), `history.csv` (step, seconds, train_loss,
+val_esr, lr) and `train.json` (facts for the report). `checkpoint_dir/last.pt` holds the full
+training state every `checkpoint_every` steps; a restarted job of the same run (same fingerprint:
+dataset bytes, config, seed) resumes from it and reaches the same final state. A finished run
+deletes its checkpoint, so a forced rerun starts fresh.
+
+Training stops at `max_steps` (the default stop: same config + seed → same bytes out on the same
+machine and library versions); `max_seconds` is a safety cap, logged as a warning when it ends a
+run, or the budget of a time-budgeted comparison (`lr_schedule: budget`).
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .atomic import atomic_path, write_json, write_text
-from .config import EffectConfig, TrainConfig
+from .atomic import write_json, write_text
+from .checkpoint import discard_checkpoint, load_checkpoint, save_checkpoint, training_fingerprint
+from .config import EffectConfig, Recipe, TrainConfig, check_segment
 from .dataset.samplers import RandomSequentialSampler, RandomWindowSampler
 from .dataset.shards import Dataset
 from .errors import FxcoreError
 from .losses import build_loss
+from .model_io import MODEL_FILENAME, save_model
 from .models import EffectModel, build_model
 
 log = logging.getLogger("fxcore.train")
@@ -50,30 +58,6 @@ def select_device(requested: str) -> torch.device:
 def effect_seed(seed: int, effect: str) -> int:
     """A per-effect seed derived from the global one, stable across runs and machines."""
     return (seed * 1_000_003 + zlib.crc32(effect.encode())) % (2**31)
-
-
-def save_model(path: str | Path, model: EffectModel, cfg: EffectConfig, extra: dict[str, Any]) -> None:
-    """Write a self-describing model file: name, params, sample rate, weights, config, facts."""
-    blob = {"name": model.name, "params": cfg.model.params, "sample_rate": model.sample_rate,
-            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "effect_config": cfg.to_json(), **extra}
-    with atomic_path(path) as tmp:
-        torch.save(blob, tmp)
-
-
-def load_model(path: str | Path, device: str | torch.device = "cpu") -> EffectModel:
-    """Rebuild a model saved by `save_model`."""
-    path = Path(path)
-    try:
-        blob = torch.load(path, map_location=device, weights_only=False)
-        model = build_model(blob["name"], blob["params"], blob["sample_rate"])
-        model.load_state_dict(blob["state_dict"])
-    except FxcoreError:
-        raise
-    except Exception as exc:
-        raise FxcoreError(f"not a readable fxcore model ({exc.__class__.__name__})", path,
-                          "pass a model.pt written by `fxcore train` or the workflow") from None
-    return model.to(device).eval()
 
 
 def _lr_at(step: int, tc: TrainConfig, elapsed: float = 0.0) -> float:
@@ -116,10 +100,10 @@ def _sampler(data: Dataset, tc: TrainConfig, seed: int):
     return RandomWindowSampler(data, regions, tc.segment_samples, tc.batch_size, seed)
 
 
-def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path, seed: int,
+def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: str | Path, seed: int,
                  checkpoint_dir: str | Path | None = None, progress: bool = True,
                  stop_after_steps: int | None = None) -> dict[str, Any]:
-    """Train `cfg.model` on the dataset in `dataset_dir`; write model.pt, history.csv, train.json.
+    """Train `cfg.model` on the dataset in `dataset_dir`; write model.safetensors, history.csv, train.json.
 
     `stop_after_steps` ends this invocation early with a checkpoint and no outputs (as a job
     pre-empted by a scheduler would); the next call resumes from it.
@@ -134,13 +118,10 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
     torch.manual_seed(seed)
     data = Dataset(dataset_dir)
     model = build_model(cfg.model.name, cfg.model.params, data.sample_rate)
+    check_segment(cfg.name, tc, model.receptive_field)
     model.initialise(data.concat("train", "clean"), data.concat("train", "target"))
     model.to(device)
     warmup = max(tc.warmup_samples, model.receptive_field - 1)
-    if warmup >= tc.segment_samples:
-        raise FxcoreError(f"effect {cfg.name!r}: train.segment_samples ({tc.segment_samples}) must exceed the "
-                          f"warm-up ({warmup}: the model's receptive field or train.warmup_samples)",
-                          "config.yaml", f"set train.segment_samples above {warmup}")
     loss_fn = build_loss(tc.loss.pre_emphasis, tc.loss.mrstft_weight, tc.loss.dc_weight, tc.loss.esr_weight).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     sampler = _sampler(data, tc, seed)
@@ -150,28 +131,25 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
     step, elapsed, history = 0, 0.0, []
     best_val, best_state, best_step, bad = float("inf"), copy.deepcopy(model.state_dict()), 0, 0
     state = None
-    resumed = False
-    if ckpt_path.exists():
-        ck = torch.load(ckpt_path, map_location=device, weights_only=False)
-        if ck.get("effect_config") == cfg.to_json() and ck.get("seed") == seed:
-            model.load_state_dict(ck["model"])
-            opt.load_state_dict(ck["optimizer"])
-            sampler.load_state_dict(ck["sampler"])
-            torch.set_rng_state(ck["torch_rng"])
-            step, elapsed, history = ck["step"], ck["elapsed"], ck["history"]
-            best_val, best_state, best_step, bad = ck["best_val"], ck["best_state"], ck["best_step"], ck["bad"]
-            state = ck["model_state"]
-            resumed = True
-            log.info("resumed %s from %s at step %d", cfg.name, ckpt_path, step)
+    fingerprint = training_fingerprint(dataset_dir, cfg, seed)
+    ck = load_checkpoint(ckpt_path, fingerprint, device)
+    resumed = ck is not None
+    if ck is not None:
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        sampler.load_state_dict(ck["sampler"])
+        torch.set_rng_state(ck["torch_rng"].cpu())
+        step, elapsed, history = ck["step"], ck["elapsed"], ck["history"]
+        best_val, best_state, best_step, bad = ck["best_val"], ck["best_state"], ck["best_step"], ck["bad"]
+        state = ck["model_state"]
+        log.info("resumed %s from %s at step %d", cfg.name, ckpt_path, step)
 
     def checkpoint() -> None:
-        ckpt_path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(ckpt_path) as tmp:
-            torch.save({"effect_config": cfg.to_json(), "seed": seed, "model": model.state_dict(),
-                        "optimizer": opt.state_dict(), "sampler": sampler.state_dict(),
-                        "torch_rng": torch.get_rng_state(), "step": step, "elapsed": elapsed,
-                        "history": history, "best_val": best_val, "best_state": best_state,
-                        "best_step": best_step, "bad": bad, "model_state": model.detach_state(state)}, tmp)
+        save_checkpoint(ckpt_path, fingerprint, {
+            "model": model.state_dict(), "optimizer": opt.state_dict(), "sampler": sampler.state_dict(),
+            "torch_rng": torch.get_rng_state(), "step": step, "elapsed": elapsed, "history": history,
+            "best_val": best_val, "best_state": best_state, "best_step": best_step, "bad": bad,
+            "model_state": model.detach_state(state)})
 
     if step == 0:
         # Score the initial weights too: a grey-box model's closed-form initialisation may already
@@ -193,6 +171,10 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
         steps_this_run += 1
         if time.perf_counter() - t0 >= tc.max_seconds:
             stop_reason = "max_seconds"
+            if tc.lr_schedule != "budget":
+                log.warning("%s: train.max_seconds (%g s) ended training at step %d of %d: this result depends "
+                            "on machine speed and load; raise max_seconds or lower max_steps for a "
+                            "reproducible run", cfg.name, tc.max_seconds, step, tc.max_steps)
             break
         batch = sampler.next()
         x, y, start = batch.x.to(device), batch.y.to(device), batch.start.to(device)
@@ -243,9 +225,11 @@ def train_effect(dataset_dir: str | Path, cfg: EffectConfig, out_dir: str | Path
              "device": str(device), "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
              "steps": step, "seconds": round(elapsed, 2), "stop_reason": stop_reason, "val_metric": val_metric, "best_val_esr": best_val,
              "best_step": best_step, "resumed": resumed, "seed": seed, "train": asdict(tc)}
-    save_model(out_dir / "model.pt", model, cfg, {"facts": facts})
+    # The model file holds no wall-clock facts: same config + seed → same bytes (train.json has the timing).
+    save_model(out_dir / MODEL_FILENAME, model, cfg.model.params, facts={k: v for k, v in facts.items() if k != "seconds"})
     write_text(out_dir / "history.csv", history_csv(history))
     write_json(out_dir / "train.json", facts)
+    discard_checkpoint(ckpt_path)
     return facts
 
 

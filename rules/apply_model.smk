@@ -3,7 +3,7 @@
 
 rule apply_model:
     input:
-        model="results/{effect}/model/model.pt",
+        model="results/{effect}/model/model.safetensors",
         dataset="results/{effect}/dataset",
     output:
         clean="results/{effect}/test/clean.wav",

@@ -8,12 +8,15 @@ from pathlib import Path
 sys.path.insert(0, workflow.basedir)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
 
-from fxcore.config import check_hosts, parse_config  # noqa: E402
+import soundfile  # noqa: E402
+
+from fxcore.config import check_hosts, check_training_lengths, parse_config  # noqa: E402
 from fxcore.errors import FxcoreError  # noqa: E402
 
 
+CONFIG_SOURCE = (workflow.configfiles or ["config.yaml"])[-1]
 try:
-    CFG = parse_config(config, source=(workflow.configfiles or ["config.yaml"])[-1])
+    CFG = parse_config(config, source=CONFIG_SOURCE)
 except FxcoreError as exc:
     raise WorkflowError(str(exc)) from None
 
@@ -44,6 +47,10 @@ USER_AUDIO = {
     if p.suffix.lower() in AUDIO_SUFFIXES
 }
 TRACKS = SYNTH_TRACKS + list(USER_AUDIO)
+try:
+    check_training_lengths(CFG, [soundfile.info(p).duration for p in USER_AUDIO.values()], CONFIG_SOURCE)
+except FxcoreError as exc:
+    raise WorkflowError(str(exc)) from None
 
 wildcard_constraints:
     effect="|".join(EFFECTS),
@@ -55,14 +62,29 @@ def clean_tracks(wildcards=None):
     return [f"results/clean/{t}.wav" for t in TRACKS]
 
 
-def chain_params(wildcards):
-    """What changes an effect's rendering: backend, chain, options (compared by Snakemake)."""
+# Each rule's params hold exactly what changes its output (Snakemake reruns a job when they change):
+# a training edit retrains without re-rendering, a chain edit reruns that effect, a report option
+# rebuilds only the reports.
+
+
+def render_params(wildcards):
+    """What changes an effect's rendering: host, chain, host options."""
+    return CFG.effects[wildcards.effect].render.to_json()
+
+
+def capture_params(wildcards):
+    """What changes a recorded effect's dataset beyond its files: the capture options ('' if rendered)."""
     e = CFG.effects[wildcards.effect]
-    return json.dumps({"backend": e.backend, "chain": e.chain, "options": e.options}, sort_keys=True)
+    return json.dumps(e.options, sort_keys=True) if e.backend == "recorded" else ""
+
+
+def recipe_params(wildcards):
+    """What changes a trained model beyond its dataset: model, training recipe (and the effect's name: its seed)."""
+    return CFG.effects[wildcards.effect].recipe.to_json()
 
 
 def effect_params(wildcards):
-    """The whole per-effect config as canonical JSON (for training and the report)."""
+    """The whole per-effect config as canonical JSON (printed in the report)."""
     return CFG.effects[wildcards.effect].to_json()
 
 

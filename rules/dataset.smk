@@ -21,8 +21,7 @@ rule build_dataset:
         directory("results/{effect}/dataset"),
     params:
         tracks=TRACKS,
-        chain=chain_params,
-        effect=effect_params,
+        capture=capture_params,
         split=split_params,
         sample_rate=CFG.sample_rate,
     log:

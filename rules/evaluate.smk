@@ -4,7 +4,7 @@
 rule evaluate:
     input:
         test=multiext("results/{effect}/test/", "clean.wav", "target.wav", "model.wav"),
-        model="results/{effect}/model/model.pt",
+        model="results/{effect}/model/model.safetensors",
         history="results/{effect}/model/history.csv",
         facts="results/{effect}/model/train.json",
     output:

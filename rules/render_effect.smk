@@ -9,8 +9,7 @@ rule render_effect:
         processed=expand("results/{{effect}}/processed/{track}.wav", track=TRACKS),
         clicks="results/{effect}/processed/clicks.wav",
     params:
-        chain=chain_params,
-        effect=effect_params,
+        render=render_params,
         sample_rate=CFG.sample_rate,
     log:
         "results/{effect}/logs/render_effect.log",

@@ -11,6 +11,7 @@ rule report:
         "results/{effect}/report.pdf",
     params:
         effect=effect_params,
+        notes=CFG.report.notes,
     log:
         "results/{effect}/logs/report.log",
     script:
@@ -19,7 +20,8 @@ rule report:
 
 rule summary:
     input:
-        expand("results/{effect}/metrics.json", effect=EFFECTS),
+        metrics=expand("results/{effect}/metrics.json", effect=EFFECTS),
+        facts=expand("results/{effect}/model/train.json", effect=EFFECTS),
     output:
         csv="results/summary.csv",
         pdf="results/summary.pdf",

@@ -5,11 +5,11 @@ rule train_model:
     input:
         "results/{effect}/dataset",
     output:
-        model="results/{effect}/model/model.pt",
+        model="results/{effect}/model/model.safetensors",
         history="results/{effect}/model/history.csv",
         facts="results/{effect}/model/train.json",
     params:
-        effect=effect_params,
+        recipe=recipe_params,
         seed=CFG.seed,
         checkpoints="results/{effect}/checkpoints",
     threads: 2

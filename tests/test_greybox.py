@@ -504,23 +504,24 @@ def _effect_cfg(model: str, params: dict, loss=None, **train):
 
 
 def test_train_effect_fits_pedalboard_chorus_and_octave_end_to_end(tmp_path):
-    """fxcore.train with a grey-box model: initialise → train → model.pt → test-split render."""
+    """fxcore.train with a grey-box model: initialise → train → model.safetensors → test-split render."""
     from fxcore.config import LossConfig
     from fxcore.render import render_test_split
-    from fxcore.train import load_model, train_effect
+    from fxcore.model_io import load_model
+    from fxcore.train import train_effect
 
     ds = _pedal_dataset(tmp_path / "chorus", [{"Chorus": {"rate_hz": 1.0, "depth": 0.25, "centre_delay_ms": 7.0,
                                                           "feedback": 0.0, "mix": 0.5}}])
     cfg = _effect_cfg("chorus", {"analysis_seconds": 4.0, "refine_steps": 30, "refine_seconds": 2.0})
     facts = train_effect(ds, cfg, tmp_path / "chorus" / "out", seed=1, progress=False)
     assert facts["best_val_esr"] < 1e-2
-    out = render_test_split(tmp_path / "chorus" / "out" / "model.pt", ds, tmp_path / "chorus" / "test", progress=False)
+    out = render_test_split(tmp_path / "chorus" / "out" / "model.safetensors", ds, tmp_path / "chorus" / "test", progress=False)
     assert esr(out["model"], out["target"]) < 1e-2 < 0.5 < esr(out["clean"], out["target"])
-    assert load_model(tmp_path / "chorus" / "out" / "model.pt").rate.item() == pytest.approx(1.0, rel=2e-3)
+    assert load_model(tmp_path / "chorus" / "out" / "model.safetensors").rate.item() == pytest.approx(1.0, rel=2e-3)
 
     ds = _pedal_dataset(tmp_path / "octave", [{"PitchShift": {"semitones": -12}}])
     cfg = _effect_cfg("octave", {}, loss=LossConfig(esr_weight=0.0, mrstft_weight=1.0), max_steps=10, val_every=5,
                       segment_samples=16384)
     train_effect(ds, cfg, tmp_path / "octave" / "out", seed=1, progress=False)
-    out = render_test_split(tmp_path / "octave" / "out" / "model.pt", ds, tmp_path / "octave" / "test", progress=False)
+    out = render_test_split(tmp_path / "octave" / "out" / "model.safetensors", ds, tmp_path / "octave" / "test", progress=False)
     assert M.mel_distance(out["model"], out["target"], SR) < 0.5 * M.mel_distance(out["clean"], out["target"], SR)

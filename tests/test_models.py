@@ -119,7 +119,7 @@ def test_params_from_a_json_dict(name):
 def test_registry_errors():
     with pytest.raises(FxcoreError, match="unknown model 'transformer'"):
         build_model("transformer", {}, SR)
-    with pytest.raises(FxcoreError, match="bad parameters for model 'wavenet'"):
+    with pytest.raises(FxcoreError, match="model 'wavenet' has no parameter 'chanels'.*did you mean 'channels'"):
         build_model("wavenet", {"chanels": 3}, SR)
     with pytest.raises(FxcoreError, match="dilation"):
         build_model("wavenet", {"dilations": []}, SR)

@@ -12,7 +12,8 @@ import torch
 from fxcore.config import EffectConfig, LossConfig, ModelConfig, SplitConfig, TrainConfig
 from fxcore.dataset import Dataset, build_dataset
 from fxcore.render import apply_to_file, render_test_split
-from fxcore.train import load_model, train_effect, validation_esr
+from fxcore.model_io import load_model
+from fxcore.train import train_effect, validation_esr
 
 from .conftest import SR
 
@@ -47,13 +48,13 @@ def test_model_learns_a_real_fuzz_pair(tmp_path, dataset):
     losses = [float(r["train_loss"]) for r in rows if r["train_loss"]]
     assert len(losses) == 150 and np.mean(losses[-10:]) < np.mean(losses[:10])
     assert rows[0]["step"] == "0" and rows[0]["val_esr"]  # the initial weights are scored too
-    model = load_model(tmp_path / "out" / "model.pt")
+    model = load_model(tmp_path / "out" / "model.safetensors")
     assert validation_esr(model, ds) == pytest.approx(facts["best_val_esr"], rel=1e-4)
-    out = render_test_split(tmp_path / "out" / "model.pt", dataset, tmp_path / "test", progress=False)
+    out = render_test_split(tmp_path / "out" / "model.safetensors", dataset, tmp_path / "test", progress=False)
     assert len(out["model"]) == len(out["target"]) == len(ds.concat("test"))
     esr_test = np.sum((out["model"] - out["target"]) ** 2) / np.sum(out["target"] ** 2)
     assert esr_test < 0.15
-    apply_to_file(tmp_path / "out" / "model.pt", tmp_path / "c0.wav", tmp_path / "applied.wav")
+    apply_to_file(tmp_path / "out" / "model.safetensors", tmp_path / "c0.wav", tmp_path / "applied.wav")
     assert (tmp_path / "applied.wav").stat().st_size > 0
 
 
@@ -62,7 +63,7 @@ def test_same_seed_same_weights(tmp_path, dataset):
     train_effect(dataset, cfg, tmp_path / "a", seed=5, progress=False)
     train_effect(dataset, cfg, tmp_path / "b", seed=5, progress=False)
     train_effect(dataset, cfg, tmp_path / "c", seed=6, progress=False)
-    a, b, c = state(tmp_path / "a" / "model.pt"), state(tmp_path / "b" / "model.pt"), state(tmp_path / "c" / "model.pt")
+    a, b, c = state(tmp_path / "a" / "model.safetensors"), state(tmp_path / "b" / "model.safetensors"), state(tmp_path / "c" / "model.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
@@ -77,10 +78,10 @@ def test_checkpoint_resumes_to_the_same_state(tmp_path, dataset, model, params, 
     train_effect(dataset, cfg, tmp_path / "straight", seed=1, progress=False)
     first = train_effect(dataset, cfg, tmp_path / "resumed", seed=1, progress=False, stop_after_steps=12)
     assert first == {"interrupted": True, "step": 12}
-    assert not (tmp_path / "resumed" / "model.pt").exists()  # no partial artefact
+    assert not (tmp_path / "resumed" / "model.safetensors").exists()  # no partial artefact
     facts = train_effect(dataset, cfg, tmp_path / "resumed", seed=1, progress=False)
     assert facts["resumed"] and facts["steps"] == 20
-    a, b = state(tmp_path / "straight" / "model.pt"), state(tmp_path / "resumed" / "model.pt")
+    a, b = state(tmp_path / "straight" / "model.safetensors"), state(tmp_path / "resumed" / "model.safetensors")
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
 
@@ -109,3 +110,58 @@ def test_lr_schedules_steps_and_budget():
     assert _lr_at(0, budget, elapsed=5.0) == pytest.approx(1e-3)         # budget: half the seconds used
     assert _lr_at(80, budget, elapsed=1.0) == pytest.approx(1e-2 * 0.01 ** 0.8)  # the larger progress wins
     assert _lr_at(100, budget, elapsed=99.0) == pytest.approx(1e-4)      # fully decayed at either end
+
+
+def test_same_config_same_model_bytes(tmp_path, dataset):
+    """The default stop is a step budget: two runs write byte-identical model files."""
+    cfg = effect_cfg("wiener_hammerstein", {"branches": 2, "hidden": 4, "taps_out": 32, "linear_taps": 32},
+                     max_steps=15)
+    train_effect(dataset, cfg, tmp_path / "a", seed=2, progress=False)
+    train_effect(dataset, cfg, tmp_path / "b", seed=2, progress=False)
+    a, b = (tmp_path / "a" / "model.safetensors").read_bytes(), (tmp_path / "b" / "model.safetensors").read_bytes()
+    assert a == b
+
+
+def test_finished_run_removes_its_checkpoint_so_a_rerun_starts_fresh(tmp_path, dataset):
+    cfg = effect_cfg(max_steps=10)
+    facts = train_effect(dataset, cfg, tmp_path / "out", seed=1, progress=False)
+    assert facts["steps"] == 10 and not (tmp_path / "out" / "checkpoints" / "last.pt").exists()
+    assert train_effect(dataset, cfg, tmp_path / "out", seed=1, progress=False)["resumed"] is False
+
+
+def test_checkpoint_of_another_dataset_is_discarded(tmp_path, pair_files, caplog):
+    """A re-recorded capture (other dataset bytes, same config) must not resume the old take's weights."""
+    pairs, clicks, _ = pair_files
+    build_dataset(tmp_path / "ds", pairs, clicks, SplitConfig(0.6, 0.2, 0.2), SR)
+    cfg = effect_cfg(max_steps=10)
+    ckpts = tmp_path / "ck"
+    train_effect(tmp_path / "ds", cfg, tmp_path / "out", seed=1, checkpoint_dir=ckpts, progress=False,
+                 stop_after_steps=5)
+    assert (ckpts / "last.pt").exists()
+    swapped = {"t0": pairs["t1"], "t1": pairs["t0"]}  # the same files in another order: other bytes in the shards
+    build_dataset(tmp_path / "ds", {k: (v[0], v[1]) for k, v in swapped.items()}, clicks,
+                  SplitConfig(0.5, 0.25, 0.25), SR)
+    with caplog.at_level("WARNING", logger="fxcore.train"):
+        facts = train_effect(tmp_path / "ds", cfg, tmp_path / "out", seed=1, checkpoint_dir=ckpts, progress=False)
+    assert facts["resumed"] is False and facts["steps"] == 10
+    assert "another dataset or config" in caplog.text
+
+
+def test_truncated_checkpoint_is_discarded_with_one_log_line(tmp_path, dataset, caplog):
+    cfg = effect_cfg(max_steps=10)
+    train_effect(dataset, cfg, tmp_path / "out", seed=1, progress=False, stop_after_steps=5)
+    ck = tmp_path / "out" / "checkpoints" / "last.pt"
+    ck.write_bytes(ck.read_bytes()[: ck.stat().st_size // 2])
+    with caplog.at_level("WARNING", logger="fxcore.train"):
+        facts = train_effect(dataset, cfg, tmp_path / "out", seed=1, progress=False)
+    assert facts["resumed"] is False and facts["steps"] == 10
+    lines = [r for r in caplog.records if "unreadable checkpoint" in r.getMessage()]
+    assert len(lines) == 1 and str(ck) in lines[0].getMessage()
+
+
+def test_max_seconds_ending_a_step_run_is_logged_loudly(tmp_path, dataset, caplog):
+    cfg = effect_cfg(max_steps=100000, max_seconds=0.5)
+    with caplog.at_level("WARNING", logger="fxcore.train"):
+        facts = train_effect(dataset, cfg, tmp_path / "out", seed=1, progress=False)
+    assert facts["stop_reason"] == "max_seconds"
+    assert "max_seconds" in caplog.text and "depends on machine speed" in caplog.text

@@ -83,22 +83,72 @@ def test_reports_and_metrics_are_built(workflow_run):
     assert not (work / "results" / "captured" / "processed").exists()  # nothing rendered for a capture
 
 
-def test_nothing_to_do_then_only_the_edited_effect_rebuilds(workflow_run):
+STAGES = ("render_effect", "build_dataset", "train_model", "apply_model", "evaluate", "report")
+TRAINING = STAGES[2:]
+SYNTHETIC = ("fuzz", "reverb")
+ALL = (*SYNTHETIC, "captured")
+
+
+def _jobs(effects, rules, *extra):
+    return {(r, e) for e in effects for r in rules} | set(extra)
+
+
+def _set(raw, path, value):
+    *keys, last = path
+    for k in keys:
+        raw = raw.setdefault(k, {})
+    raw[last] = value
+
+
+SUMMARY = (("summary", ""), ("all", ""))
+# (edit: config path → new value, the exact set of (rule, effect) jobs Snakemake must plan)
+RERUNS = {
+    "train lr": ((("effects", "fuzz", "train", "lr"), 0.02), _jobs(["fuzz"], TRAINING, *SUMMARY)),
+    "model param": ((("effects", "fuzz", "model"), {"params": {"hidden": 6}}), _jobs(["fuzz"], TRAINING, *SUMMARY)),
+    "default train": ((("defaults", "train", "batch_size"), 3), _jobs(ALL, TRAINING, *SUMMARY)),
+    "chain": ((("effects", "reverb", "chain", 0, "Reverb", "room_size"), 0.7), _jobs(["reverb"], STAGES, *SUMMARY)),
+    "capture option": ((("effects", "captured", "options", "latency"), 50),
+                       _jobs(["captured"], STAGES[1:], *SUMMARY)),
+    "split": ((("split",), {"train": 0.5, "val": 0.25, "test": 0.25}), _jobs(ALL, STAGES[1:], *SUMMARY)),
+    "synth": ((("synth", "segment_seconds"), 2.5),
+              _jobs(SYNTHETIC, STAGES, *SUMMARY, ("synthesize_track", ""))),
+    "report notes": ((("report", "notes"), "Strat DI, bridge pickup"), _jobs(ALL, ["report"], ("all", ""))),
+}
+
+
+def test_nothing_to_do_on_an_unchanged_config(workflow_run):
     work, config = workflow_run
     again = snakemake(work, config, "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.parametrize("edit", list(RERUNS))
+def test_an_edit_reruns_exactly_the_jobs_it_affects(workflow_run, edit):
+    """A training edit retrains without re-rendering; a chain edit reruns that effect; and so on."""
+    work, config = workflow_run
+    (path, value), expected = RERUNS[edit]
     raw = yaml.safe_load(config.read_text())
-    raw["effects"]["reverb"]["chain"][0]["Reverb"]["room_size"] = 0.7
-    edited = work / "edited.yaml"
+    if path[0] == "effects" and path[2] == "chain":
+        raw["effects"][path[1]]["chain"][path[3]][path[4]][path[5]] = value
+    else:
+        _set(raw, path, value)
+    edited = work / f"edited-{edit.replace(' ', '_')}.yaml"
     edited.write_text(yaml.safe_dump(raw))
     plan = snakemake(work, edited, "--dry-run")
     assert plan.returncode == 0, plan.stderr[-3000:]
-    jobs = planned_jobs(plan.stdout + plan.stderr)
-    effects = {e for _, e in jobs if e}
-    assert effects == {"reverb"}, jobs
-    assert {r for r, _ in jobs} >= {"render_effect", "build_dataset", "train_model", "apply_model", "evaluate",
-                                   "report"}
-    assert {r for r, e in jobs if not e} <= {"summary", "all"}
+    assert planned_jobs(plan.stdout + plan.stderr) == expected
+
+
+def test_a_forced_retrain_reproduces_the_same_bytes(workflow_run):
+    """Step-budgeted training: a forced rerun starts fresh and writes the same model and metrics bytes."""
+    work, config = workflow_run
+    model = work / "results/fuzz/model/model.safetensors"
+    metrics = work / "results/fuzz/metrics.json"
+    before = model.read_bytes(), metrics.read_bytes()
+    res = snakemake(work, config, "--cores", "2", "--forcerun", "train_model", "results/fuzz/report.pdf")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "resumed" not in (work / "results/fuzz/logs/train_model.log").read_text()
+    assert (model.read_bytes(), metrics.read_bytes()) == before
 
 
 def test_bad_config_fails_before_any_job(tmp_path):
@@ -115,11 +165,11 @@ def test_bad_config_fails_before_any_job(tmp_path):
 def test_cli_apply_uses_a_workflow_model(workflow_run, tmp_path):
     work, _ = workflow_run
     out = tmp_path / "wet.wav"
-    res = subprocess.run([sys.executable, "-m", "fxcore", "apply", str(work / "results/fuzz/model/model.pt"),
+    res = subprocess.run([sys.executable, "-m", "fxcore", "apply", str(work / "results/fuzz/model/model.safetensors"),
                           str(work / "results/clean/track_000.wav"), str(out)], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert out.stat().st_size > 1000
-    bad = subprocess.run([sys.executable, "-m", "fxcore", "apply", str(work / "results/fuzz/model/model.pt"),
+    bad = subprocess.run([sys.executable, "-m", "fxcore", "apply", str(work / "results/fuzz/model/model.safetensors"),
                           str(work / "training_audio/riff.wav"), str(out)], capture_output=True, text=True)
     assert bad.returncode == 1 and "sample rate is 22050" in bad.stderr and bad.stderr.count("\n") == 1
 

@@ -2,16 +2,15 @@
 
 import json
 
-from fxcore.config import EffectConfig, SplitConfig
+from fxcore.config import SplitConfig
 from fxcore.dataset import build_dataset, build_recorded_dataset
 from fxcore.jobs import job
 
 with job(snakemake) as log:  # noqa: F821
     s = snakemake  # noqa: F821
-    cfg = EffectConfig.from_json(s.params.effect)
     split = SplitConfig(**json.loads(s.params.split))
-    if cfg.backend == "recorded":
-        manifest = build_recorded_dataset(s.output[0], cfg.options, split, s.params.sample_rate)
+    if s.params.capture:  # a recorded effect: its capture options
+        manifest = build_recorded_dataset(s.output[0], json.loads(s.params.capture), split, s.params.sample_rate)
         for warning in manifest["checks"]["recorded"].get("warnings", []):
             log.warning("%s", warning)
     else:

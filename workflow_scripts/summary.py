@@ -4,4 +4,4 @@ from fxcore.evaluate import make_summary
 from fxcore.jobs import job
 
 with job(snakemake):  # noqa: F821
-    make_summary(snakemake.input, snakemake.output.csv, snakemake.output.pdf)  # noqa: F821
+    make_summary(snakemake.input.metrics, snakemake.input.facts, snakemake.output.csv, snakemake.output.pdf)  # noqa: F821

@@ -4,13 +4,13 @@ from pathlib import Path
 
 import torch
 
-from fxcore.config import EffectConfig
+from fxcore.config import Recipe
 from fxcore.jobs import job
 from fxcore.train import train_effect
 
 with job(snakemake) as log:  # noqa: F821
     s = snakemake  # noqa: F821
-    cfg = EffectConfig.from_json(s.params.effect)
+    cfg = Recipe.from_json(s.params.recipe)
     if cfg.train.threads == 0:
         torch.set_num_threads(max(1, s.threads))
     facts = train_effect(s.input[0], cfg, Path(s.output.model).parent, s.params.seed,

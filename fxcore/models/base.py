@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ..errors import FxcoreError
+from .params import check_params
 
 State = Any
 
@@ -41,8 +42,9 @@ def model_class(name: str) -> type["EffectModel"]:
 
 
 def build_model(name: str, params: dict[str, Any], sample_rate: int) -> "EffectModel":
-    """Config → model in one place: `name` from the registry, `params` as keyword arguments."""
+    """Config → model in one place: `name` from the registry, `params` checked against its signature."""
     cls = model_class(name)
+    check_params(name, cls, params)
     try:
         return cls(sample_rate=sample_rate, **params)
     except TypeError as exc:
@@ -73,6 +75,11 @@ class EffectModel(nn.Module):
     def receptive_field(self) -> int:
         """Samples of past input that one output sample depends on (1 for memoryless/recurrent)."""
         return 1
+
+    @property
+    def lookahead(self) -> int:
+        """Samples of future input one output sample depends on (0: causal; a plugin reports it as latency)."""
+        return 0
 
     @property
     def recurrent(self) -> bool:

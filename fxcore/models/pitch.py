@@ -91,6 +91,11 @@ class OctaveShift(EffectModel):
         self.render_piece = 1 << 21  # samples per piece in `render`
 
     @property
+    def lookahead(self) -> int:
+        """An output sample depends on input up to n_fft/2 samples ahead (centred STFT frames)."""
+        return self.n_fft // 2
+
+    @property
     def synthesis_hop(self) -> int:
         return max(1, int(round(float(2.0 ** self.log2_ratio) * self.hop)))
 
