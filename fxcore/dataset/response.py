@@ -19,6 +19,7 @@ from scipy.ndimage import maximum_filter1d
 ONSET_PEAK_FRACTION = 0.3   # the response's main rise: first lag with |h| ≥ 30 % of max|h|
 ONSET_FLOOR_FRACTION = 0.01  # ... extended back while |h| (max over ±2 lags) stays ≥ 1 % of max|h|
 ONSET_NOISE_FACTOR = 3.0     # ... and ≥ 3× the RMS of h at negative lags (pure estimation noise)
+ONSET_FIRST_FRACTION = 1e-4  # ... then forward to the first lag with |h| ≥ 0.01 % of max|h| (and ≥ the noise RMS)
 FINE_FRAME = 16384           # frame of the second, finer estimate around the peak (more averaging)
 
 
@@ -55,15 +56,16 @@ def _frame(x: np.ndarray, start: int, frame: int) -> np.ndarray:
 
 def response_onset(h: np.ndarray, peak: int, noise: float) -> int:
     """Onset of the response rising to |h[peak]|: first lag L1 ≤ peak with |h| ≥ 0.3·|h[peak]|, then back
-    while max(|h|) over ±2 lags ≥ floor = max(0.01·|h[peak]|, 3·noise) (bridging zero crossings), then
-    forward to the first |h| ≥ floor. A noise spike cut off from the response cannot trigger."""
+    while max(|h|) over ±2 lags ≥ max(0.01·|h[peak]|, 3·noise) (bridging zero crossings), then forward
+    to the first |h| ≥ max(1e-4·|h[peak]|, noise). A noise spike cut off from the response cannot trigger."""
     a = np.abs(h[: peak + 1])
     onset = int(np.argmax(a >= ONSET_PEAK_FRACTION * a[peak]))
     envelope = maximum_filter1d(a, 5)
     floor = max(ONSET_FLOOR_FRACTION * a[peak], ONSET_NOISE_FACTOR * noise)
     while onset > 0 and envelope[onset - 1] >= floor:
         onset -= 1
-    return onset + int(np.argmax(a[onset:] >= floor))  # the window's 2 lags of slack back off again
+    # back off the window's 2 lags of slack, to the first lag clearly above the noise
+    return onset + int(np.argmax(a[onset:] >= max(ONSET_FIRST_FRACTION * a[peak], noise)))
 
 
 def capture_response(clean: np.ndarray, processed: np.ndarray, max_lag: int) -> dict:
@@ -80,5 +82,5 @@ def capture_response(clean: np.ndarray, processed: np.ndarray, max_lag: int) -> 
     shift = max(0, peak - fine // 4)
     h2, _, noise = estimate_response(clean, processed[shift: shift + len(clean)], fine)
     onset = shift + response_onset(h2, peak - shift, noise)
-    return {"latency": onset, "peak_lag": peak, "strength": strength, "h": h[: coarse // 2],
+    return {"latency": onset, "peak_lag": peak, "global_peak_lag": int(np.argmax(np.abs(h[: coarse // 2]))), "strength": strength, "h": h[: coarse // 2],
             "noise": noise / (abs(h2[peak - shift]) + 1e-30)}

@@ -254,7 +254,8 @@ def prepare_recorded_pair(clean_path: str | Path, processed_path: str | Path, sa
         problem = (f"weak alignment: the best linear fit explains {100 * strength:.1f} % of the processed energy "
                    f"(< {100 * MIN_ALIGN_STRENGTH:.0f} %) at any lag up to {max_latency_s:g} s",
                    "check the files belong together (same clean take, recording started in time) or set options.latency")
-    elif detected >= found["max_lag"] - 1 or found["peak_lag"] >= found["max_lag"] - 1:
+    elif max(detected, found["peak_lag"]) >= found["max_lag"] - 1 or found["global_peak_lag"] > found["max_lag"]:
+        # the response's largest value lies beyond the search range (seen by the longer analysis frame)
         problem = (f"the detected latency ({detected} samples) is at the end of the search range "
                    f"(max_latency_s {max_latency_s:g} s): the true latency is likely longer",
                    "raise options.max_latency_s or set options.latency")
