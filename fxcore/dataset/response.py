@@ -6,8 +6,8 @@ the target non-causal).
 
 Measured on 30 s of `synthesize_track` at 48 kHz (max_lag 0.5 s), detected − true latency for true
 latencies 0, 100 and 480 samples: Butterworth low-passes and a biquad "cabinet" 0/−2/−2; pedalboard
-Distortion 0/−7/−8; Chorus, Delay, Reverb (dry+wet) 0…−6; the caps AmpVTS+CabinetIV chain through
-SoX 7 where click-based `measure_latency` says 9. A 100 %-wet reverb (no direct sound) is found late
+Distortion 0/−7/−7; Chorus 0/−6/−6, Delay and Reverb (dry+wet) 0…−2; the caps AmpVTS+CabinetIV
+chain through SoX 8 where click-based `measure_latency` says 9. A 100 %-wet reverb (no direct sound) is found late
 (its response has no sharp start): set `latency` by hand for such captures.
 """
 
