@@ -60,7 +60,7 @@ def test_distortion_latency_is_detected(tmp_path: Path, music: np.ndarray):
     drive = pb.Pedalboard([pb.Distortion(drive_db=30), pb.LowpassFilter(5000)])
     c, p = _write_pair(tmp_path, music, drive(music, SR), 100)
     _, aligned, report = prepare_recorded_pair(c, p, SR)
-    assert 92 <= report["latency"] <= 100 and report["alignment_strength"] > 0.6   # measured: 95, 0.79
+    assert 92 <= report["latency"] <= 100 and report["alignment_strength"] > 0.6   # measured: 93, 0.79
 
 
 def test_unrelated_or_late_take_is_an_error(tmp_path: Path, music: np.ndarray):
@@ -156,6 +156,6 @@ def test_real_amp_cabinet_capture_latency_agrees_with_clicks(tmp_path: Path, mus
     x = synthesize_track(1, 3, 10.0, SR)      # 30 s (ALIGN_SECONDS); with 20 s the onset comes out early (0)
     c, p = _write_pair(tmp_path, x, sox.process(x, SR), 0)
     _, _, report = prepare_recorded_pair(c, p, SR)
-    assert true_latency - 2 <= report["latency"] <= true_latency              # measured: 9
+    assert true_latency - 2 <= report["latency"] <= true_latency              # measured: 8 (clicks: 9)
     assert report["response_peak_lag"] > true_latency + 4                     # the old peak pick was late
     assert report["alignment_strength"] > 0.5                                  # measured: 0.70
