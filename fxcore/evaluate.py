@@ -68,10 +68,13 @@ def make_report(cfg: EffectConfig, metrics_path: str | Path, plots_dir: str | Pa
                      **{f"{k}_seconds": round(v, 2) for k, v in manifest["durations_s"].items()}}
     capture = manifest["checks"].get("recorded")
     if capture:  # a user's recorded pair: every check's result belongs in the report
-        dataset_facts.update({f"capture_{k}": v for k, v in capture.items() if not k.endswith("_path")})
+        dataset_facts.update({f"capture_{k}": v for k, v in capture.items()
+                              if not k.endswith("_path") and k != "response"})
     training_facts = {k: facts[k] for k in ("device", "device_name", "parameters", "steps", "seconds",
                                             "stop_reason", "best_val_esr", "best_step")}
     figures = [_png_figure(p) for p in sorted(Path(plots_dir).glob("*.png"))]
+    if capture and capture.get("response"):  # where the estimated response starts: the removed latency
+        figures.append(P.capture_response(capture["response"], manifest["sample_rate"]))
     build_report(out_pdf, effect=cfg.name, metrics=metrics, figures=figures,
                  chain={"backend": cfg.backend, "chain": cfg.chain, "options": cfg.options},
                  model_config={"name": cfg.model.name, "params": cfg.model.params},

@@ -224,6 +224,24 @@ def curve_comparison(x_axis: np.ndarray, learned: np.ndarray, measured: np.ndarr
     return fig
 
 
+def capture_response(response: dict, sr: int) -> Figure:
+    """A recorded capture's estimated impulse response h[lag] (normalised) with the chosen latency marked."""
+    values = np.asarray(response["values"], dtype=np.float64)
+    lags = response["start_lag"] + np.arange(len(values))
+    fig = new_figure(8.0, 3.5)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(lags, values, color=COLOURS["effect"], linewidth=1.2)
+    ax.axvline(response["latency"], color=COLOURS["model"], linestyle="--",
+               label=f"latency {response['latency']} samples ({1000 * response['latency'] / sr:.2f} ms)")
+    ax.set_xlabel("lag (samples)")
+    ax.set_ylabel("h / max|h|")
+    ax.set_title("capture: estimated impulse response (clean → processed)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 # --------------------------------------------------------------------------- output
 
 def close_figure(fig: Figure) -> None:

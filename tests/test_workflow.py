@@ -79,7 +79,7 @@ def test_reports_and_metrics_are_built(workflow_run):
     assert manifest["latency_samples"] == 0
     assert (work / "results" / "summary.csv").read_text().count("\n") == 4
     captured = json.loads((work / "results" / "captured" / "dataset" / "manifest.json").read_text())
-    assert captured["latency_samples"] == 50 and [t["name"] for t in captured["tracks"]] == ["recorded"]
+    assert 48 <= captured["latency_samples"] <= 50 and [t["name"] for t in captured["tracks"]] == ["recorded"]
     assert not (work / "results" / "captured" / "processed").exists()  # nothing rendered for a capture
 
 

@@ -68,10 +68,11 @@ def build_dataset(out_dir: str | Path, pairs: dict[str, tuple[Path, Path]], clic
 
 def build_recorded_dataset(out_dir: str | Path, options: dict[str, Any], split: SplitConfig,
                            sample_rate: int) -> dict:
-    """A user's recorded clean/processed capture as a one-track dataset (latency by cross-correlation)."""
+    """A user's recorded clean/processed capture as a one-track dataset (latency = onset of the estimated response)."""
     from ..effects.recorded import prepare_recorded_pair
 
-    keys = {k: options[k] for k in ("latency", "repeat", "max_latency_s", "repeat_max_esr") if k in options}
+    keys = {k: options[k] for k in ("latency", "repeat", "max_latency_s", "repeat_max_esr", "channel")
+            if k in options}
     clean, target, report = prepare_recorded_pair(options["clean"], options["processed"], sample_rate, **keys)
     tracks = {"recorded": (clean, target, str(options["clean"]), str(options["processed"]))}
     return write_dataset(out_dir, tracks, split, sample_rate, int(report["latency"]),

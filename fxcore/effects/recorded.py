@@ -4,16 +4,32 @@
     options:
       clean: captures/di.wav            # what went into the device
       processed: captures/amp.wav       # what came out, recorded at the same sample rate
-      latency: null                     # samples; null = detect by cross-correlation
+      channel: null                     # left | right | mean | N: which channel of a multi-channel file
+      latency: null                     # samples; null = detect (onset of the estimated impulse response)
       repeat: {first_start_s: 0.0, second_start_s: 180.0, seconds: 30.0}   # optional
-      max_latency_s: 0.5                # detection search range
-      repeat_max_esr: 0.01              # repeatability warning threshold
+      max_latency_s: 0.5                # detection search range (positive number)
+      repeat_max_esr: 0.01              # repeatability warning threshold (positive number)
 
-`prepare_recorded_pair(clean_path, processed_path, sample_rate, latency=None, repeat=None)` reads
-both files (rate, NaN, emptiness checked), finds and removes the capture latency, checks lengths,
-silence, clipping and the noise floor and — with `repeat` — how well the device repeats itself,
-and returns (clean, processed_aligned, report). Problems that do not make the pair unusable are
-warnings: in `report["warnings"]` and logged on the "fxcore.recorded" logger.
+`prepare_recorded_pair(clean_path, processed_path, sample_rate, latency=None, repeat=None, *,
+max_latency_s=0.5, repeat_max_esr=0.01, channel=None)` reads both files (rate, NaN, emptiness,
+channels checked), finds and removes the capture latency, checks lengths, silence, clipping and the
+noise floor and — with `repeat` — how well the device repeats itself, and returns (clean,
+processed_aligned, report). Problems that do not make the pair unusable are warnings: in
+`report["warnings"]` and logged on the "fxcore.recorded" logger.
+
+Channels: `channel` applies to both files (a mono file is used as it is). Without it a multi-channel
+file must have near-identical channels (RMS within 1 dB, correlation ≥ 0.99), which are averaged;
+otherwise it is an error — an interface recording the device on the left and silence on the right
+would be averaged 6 dB too quiet.
+
+Latency: the impulse response between clean and processed is estimated (Welch H1, the best linear
+approximation, also for nonlinear devices) and the latency is its *onset* (fxcore.dataset.response),
+never the correlation peak: a cabinet's response peaks ~15 samples after it starts, and removing the
+peak lag makes the target non-causal. Alignment strength = fraction of the processed energy that
+the linear fit explains: ≥ 0.69 measured for real distortion, amp+cab (caps via SoX), chorus, delay
+and reverb renders of music-like audio, 1.0 for filters, ≤ 0.073 for unrelated files or a take
+starting 2 s late (30 s at 48 kHz). Below MIN_ALIGN_STRENGTH = 0.3, or with an onset at the end of the
+max_latency_s search range, detection is an error (with a manual `latency`, a warning).
 """
 
 from __future__ import annotations
@@ -37,9 +53,14 @@ CLIP_LEVEL = 10 ** (-0.1 / 20)   # "near full scale": within 0.1 dB of 0 dBFS
 CLIP_WARN_FRACTION = 1e-4        # more than 0.01 % of samples near full scale → warning
 NOISE_WARN_DBFS = -60.0          # quietest 1 % of frames above this → warning
 NOISE_FRAME = 2048
-ALIGN_SECONDS = 30.0             # cross-correlate at most this much audio (the loudest stretch)
+ALIGN_SECONDS = 30.0             # estimate the response on at most this much audio (the loudest stretch)
+MIN_ALIGN_STRENGTH = 0.3         # explained-energy fraction below which clean and processed do not belong together
+CHANNEL_MAX_DB = 1.0             # channels of a file without options.channel: RMS within 1 dB ...
+CHANNEL_MIN_CORRELATION = 0.99   # ... and normalised correlation at least this
+CHANNEL_NAMES = ("left", "right", "mean")
+RESPONSE_BEFORE, RESPONSE_AFTER = 32, 256   # lags of the response kept for the report around the latency
 REPEAT_KEYS = {"first_start_s", "second_start_s", "seconds"}
-_OPTION_KEYS = {"clean", "processed", "latency", "repeat", "max_latency_s", "repeat_max_esr"}
+_OPTION_KEYS = {"clean", "processed", "latency", "repeat", "max_latency_s", "repeat_max_esr", "channel"}
 
 
 def clipped_fraction(x: np.ndarray, level: float = CLIP_LEVEL) -> float:
@@ -80,21 +101,74 @@ def _loudest_window(x: np.ndarray, length: int) -> int:
 
 def detect_latency(clean: np.ndarray, processed: np.ndarray, sample_rate: int, max_latency_s: float = 0.5
                    ) -> tuple[int, float]:
-    """Capture latency in samples (cross-correlation on the loudest ≤30 s) and the peak's normalised strength."""
-    from ..dataset.align import correlation_peak_lag
+    """Capture latency = onset of the estimated impulse response (loudest ≤30 s), and the alignment strength."""
+    found = measure_capture(clean, processed, sample_rate, max_latency_s)
+    return found["latency"], found["strength"]
 
-    max_lag = int(max_latency_s * sample_rate)
+
+def measure_capture(clean: np.ndarray, processed: np.ndarray, sample_rate: int, max_latency_s: float = 0.5) -> dict:
+    """`capture_response` on the loudest ≤30 s of clean (processed from the same start, + max_lag).
+
+    Returns latency (response onset), peak_lag, strength (fraction of the processed energy explained by
+    the best linear fit), h (the response, lags 0…) and max_lag.
+    """
+    from ..dataset.response import capture_response
+
+    max_lag = max(1, int(max_latency_s * sample_rate))
     length = min(len(clean), int(ALIGN_SECONDS * sample_rate))
     s = _loudest_window(clean, length)
     c = clean[s: s + length]
     p = processed[s: s + length + max_lag]
-    pad = np.zeros(max(0, len(c) + max_lag - len(p)), np.float32)
-    p = np.concatenate([p, pad])
-    lag = correlation_peak_lag(np.concatenate([c, np.zeros(max_lag, np.float32)]), p, max_lag)
-    seg = p[lag: lag + len(c)]
-    strength = float(abs(np.dot(c.astype(np.float64), seg)) /
-                     (np.linalg.norm(c) * np.linalg.norm(seg) + 1e-20))
-    return lag, strength
+    found = capture_response(c, p, max_lag)
+    found["max_lag"] = max_lag
+    return found
+
+
+def response_excerpt(h: np.ndarray, lag: int, before: int = RESPONSE_BEFORE, after: int = RESPONSE_AFTER) -> dict:
+    """h over lags max(0, lag−32)…lag+256, normalised to max|h| = 1 (for the report's figure)."""
+    start = max(0, lag - before)
+    seg = np.asarray(h[start: lag + after + 1], np.float64)
+    seg = seg / (np.max(np.abs(seg)) + 1e-30)
+    return {"start_lag": int(start), "latency": int(lag), "values": [round(float(v), 4) for v in seg]}
+
+
+def select_channel(data: np.ndarray, channel: str | int | None, path: str | Path) -> np.ndarray:
+    """One signal from (T, C) audio: `left` = column 0, `right` = 1, `mean` = Σ/C, N = column N.
+
+    Without `channel`, a multi-channel file must have (near-)identical channels: RMS within 1 dB and
+    normalised correlation ≥ 0.99 (then they are averaged) — a device on one side and silence on the
+    other would otherwise be averaged 6 dB too quiet. A mono file is used as it is whatever `channel` says.
+    """
+    n = data.shape[1]
+    if n == 1:
+        return np.ascontiguousarray(data[:, 0])
+    if channel is None:
+        levels = [rms_dbfs(data[:, i]) for i in range(n)]
+        ref = data[:, 0].astype(np.float64)
+        corr = min(float(np.dot(ref, data[:, i]) / (np.linalg.norm(ref) * np.linalg.norm(data[:, i]) + 1e-20))
+                   for i in range(1, n))
+        if max(levels) - min(levels) > CHANNEL_MAX_DB or corr < CHANNEL_MIN_CORRELATION:
+            raise FxcoreError(f"its {n} channels differ (RMS {', '.join(f'{v:.1f}' for v in levels)} dBFS, "
+                              f"correlation {corr:.3f})", path, "set options.channel: left|right|mean|N")
+        channel = "mean"
+    if channel == "mean":
+        return np.ascontiguousarray(data.mean(axis=1))
+    index = {"left": 0, "right": 1}.get(channel, channel) if isinstance(channel, str) else channel
+    if not isinstance(index, int) or not 0 <= index < n:
+        raise FxcoreError(f"channel {channel!r} does not exist (the file has {n} channels)", path,
+                          f"set options.channel: left|right|mean or 0…{n - 1}")
+    return np.ascontiguousarray(data[:, index])
+
+
+def read_capture(path: str | Path, sample_rate: int, channel: str | int | None = None) -> np.ndarray:
+    """read_audio (all channels) then `select_channel`."""
+    data, _ = read_audio(path, sample_rate, mono=False)
+    return select_channel(data, channel, path)
+
+
+def is_positive_number(value: Any) -> bool:
+    """True for a finite int/float > 0 (not a bool, not a string)."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and bool(np.isfinite(value)) and value > 0
 
 
 def _warn(report: dict, message: str) -> None:
@@ -139,12 +213,17 @@ def _check_repeat(repeat: dict[str, Any], clean: np.ndarray, processed: np.ndarr
 
 def prepare_recorded_pair(clean_path: str | Path, processed_path: str | Path, sample_rate: int,
                           latency: int | None = None, repeat: dict | None = None, *,
-                          max_latency_s: float = 0.5, repeat_max_esr: float = 0.01
-                          ) -> tuple[np.ndarray, np.ndarray, dict]:
+                          max_latency_s: float = 0.5, repeat_max_esr: float = 0.01,
+                          channel: str | int | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Check a recorded clean/processed pair and return (clean, processed_aligned, report).
 
     - sample rates: both must be `sample_rate` (else FxcoreError naming the file);
-    - latency: detected by cross-correlation (or `latency` samples, the manual override) and removed;
+    - channels: `channel` (left, right, mean or an index) picks one signal of each multi-channel file;
+      without it, a file whose channels differ (> 1 dB RMS or correlation < 0.99) is an error;
+    - latency: the onset of the impulse response estimated between clean and processed (see
+      fxcore.dataset.response), or `latency` samples (the manual override), removed from processed;
+      an alignment strength (explained-energy fraction) below 0.3 or an onset at/after max_latency_s
+      is an error unless `latency` is set (then a warning);
     - lengths: the aligned processed audio must cover the clean file (±1 %); it is trimmed/zero-padded
       to the clean length;
     - silence/NaN (FxcoreError), clipping (fraction of samples within 0.1 dB of full scale) and
@@ -155,25 +234,42 @@ def prepare_recorded_pair(clean_path: str | Path, processed_path: str | Path, sa
     from ..dataset.checks import check_pair
 
     where = str(processed_path)
-    clean, _ = read_audio(clean_path, sample_rate)
-    processed, _ = read_audio(processed_path, sample_rate)
+    clean = read_capture(clean_path, sample_rate, channel)
+    processed = read_capture(processed_path, sample_rate, channel)
     report: dict[str, Any] = {"clean_path": str(clean_path), "processed_path": where, "sample_rate": sample_rate,
-                              "warnings": []}
-    detected, strength = detect_latency(clean, processed, sample_rate, max_latency_s)
+                              "channel": channel, "warnings": []}
+    for key, value in (("max_latency_s", max_latency_s), ("repeat_max_esr", repeat_max_esr)):
+        if not is_positive_number(value):
+            raise FxcoreError(f"{key} must be a positive number, not {value!r}", where, f"set options.{key} (or remove it)")
+    if latency is not None and (not isinstance(latency, int) or isinstance(latency, bool) or latency < 0):
+        raise FxcoreError(f"latency must be a non-negative integer (samples), not {latency!r}", where,
+                          "set options.latency: null to detect it")
+    found = measure_capture(clean, processed, sample_rate, max_latency_s)
+    detected, strength = found["latency"], found["strength"]
     report["detected_latency"] = detected
+    report["response_peak_lag"] = found["peak_lag"]
     report["alignment_strength"] = round(strength, 4)
+    problem = None
+    if strength < MIN_ALIGN_STRENGTH:
+        problem = (f"weak alignment: the best linear fit explains {100 * strength:.1f} % of the processed energy "
+                   f"(< {100 * MIN_ALIGN_STRENGTH:.0f} %) at any lag up to {max_latency_s:g} s",
+                   "check the files belong together (same clean take, recording started in time) or set options.latency")
+    elif max(detected, found["peak_lag"]) >= found["max_lag"] - 1 or found["global_peak_lag"] > found["max_lag"]:
+        # the response's largest value lies beyond the search range (seen by the longer analysis frame)
+        problem = (f"the detected latency ({detected} samples) is at the end of the search range "
+                   f"(max_latency_s {max_latency_s:g} s): the true latency is likely longer",
+                   "raise options.max_latency_s or set options.latency")
     if latency is None:
+        if problem:
+            raise FxcoreError(problem[0], where, problem[1])
         lag = detected
-        if strength < 0.1:
-            _warn(report, f"weak cross-correlation ({strength:.3f}) between clean and processed: the detected "
-                          f"latency ({detected} samples) may be wrong; check the files belong together or set options.latency")
     else:
-        if not isinstance(latency, int) or isinstance(latency, bool) or latency < 0:
-            raise FxcoreError(f"latency must be a non-negative integer (samples), not {latency!r}", where,
-                              "set options.latency: null to detect it")
         lag = latency
+        if problem:  # the user set the latency: their responsibility, but say what was seen
+            _warn(report, problem[0])
         if abs(detected - latency) > 2:
             _warn(report, f"manual latency {latency} samples differs from the detected {detected} samples")
+    report["response"] = response_excerpt(found["h"], lag)
     report["latency"] = lag
     report["latency_source"] = "detected" if latency is None else "manual"
     aligned = processed[lag:]
@@ -229,9 +325,21 @@ class RecordedBackend(EffectBackend):
         if self.repeat is not None and (not isinstance(self.repeat, dict) or set(self.repeat) != REPEAT_KEYS):
             raise self._fail("options.repeat must be {first_start_s: S1, second_start_s: S2, seconds: L}",
                              "or remove options.repeat")
-        self.max_latency_s = float(options.get("max_latency_s", 0.5))
-        self.repeat_max_esr = float(options.get("repeat_max_esr", 0.01))
+        self.max_latency_s = self._positive("max_latency_s", 0.5)
+        self.repeat_max_esr = self._positive("repeat_max_esr", 0.01)
+        self.channel = options.get("channel")
+        if self.channel is not None and self.channel not in CHANNEL_NAMES and (
+                not isinstance(self.channel, int) or isinstance(self.channel, bool) or self.channel < 0):
+            raise self._fail(f"options.channel must be left, right, mean or a channel index ≥ 0, not {self.channel!r}",
+                             "set options.channel: left|right|mean|N")
         self.check_available()
+
+    def _positive(self, key: str, default: float) -> float:
+        value = self.options.get(key, default)
+        if not is_positive_number(value):
+            raise self._fail(f"options.{key} must be a positive number, not {value!r}",
+                             f"set options.{key}: {default} (or remove it)")
+        return float(value)
 
     def check_available(self) -> None:
         """Both files exist and have a readable audio header."""
@@ -247,7 +355,8 @@ class RecordedBackend(EffectBackend):
     def prepare(self, sample_rate: int) -> tuple[np.ndarray, np.ndarray, dict]:
         """`prepare_recorded_pair` with this effect's options."""
         return prepare_recorded_pair(self.clean_path, self.processed_path, sample_rate, self.latency, self.repeat,
-                                     max_latency_s=self.max_latency_s, repeat_max_esr=self.repeat_max_esr)
+                                     max_latency_s=self.max_latency_s, repeat_max_esr=self.repeat_max_esr,
+                                     channel=self.channel)
 
     def process(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         raise self._fail("a recorded effect cannot render new audio: its processed audio comes from "
