@@ -10,10 +10,15 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.en
 
 from fxcore.config import check_hosts, parse_config  # noqa: E402
 from fxcore.errors import FxcoreError  # noqa: E402
+from fxcore.synth import training_audio_files  # noqa: E402
 
+# Errors name the file the user gave: the last --configfile (the Snakefile's config.yaml, when it
+# exists, is also loaded but listed after them), else config.yaml. Jobs learn it from the environment.
+CONFIG_SOURCE = str((workflow.overwrite_configfiles or workflow.configfiles or ["config.yaml"])[-1])
+os.environ["FXCORE_CONFIGFILE"] = CONFIG_SOURCE
 
 try:
-    CFG = parse_config(config, source=(workflow.configfiles or ["config.yaml"])[-1])
+    CFG = parse_config(config, source=CONFIG_SOURCE)
 except FxcoreError as exc:
     raise WorkflowError(str(exc)) from None
 
@@ -37,12 +42,7 @@ def host_checked(effect):
 
 
 SYNTH_TRACKS = [f"track_{i:03d}" for i in range(CFG.synth.tracks)]
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3"}
-USER_AUDIO = {
-    f"user_{p.stem}": str(p)
-    for p in sorted(Path(CFG.synth.training_audio).glob("*"))
-    if p.suffix.lower() in AUDIO_SUFFIXES
-}
+USER_AUDIO = {f"user_{p.stem}": str(p) for p in training_audio_files(CFG.synth.training_audio, CONFIG_SOURCE)}
 TRACKS = SYNTH_TRACKS + list(USER_AUDIO)
 
 wildcard_constraints:
