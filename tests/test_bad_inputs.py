@@ -277,3 +277,40 @@ def test_bad_input(case: Case, tmp_path: Path, model_file: Path) -> None:
         assert out.startswith("fxcore: error: ") and out.count("\n") == 1, out
     assert after == before, "files were written or changed"
     assert not (tmp_path / "results").exists()
+
+
+# ---- the good paths beside them ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, subtype", [("out.wav", "FLOAT"), ("out.aiff", "FLOAT"), ("out.aif", "FLOAT"),
+                                           ("out.flac", "PCM_24"), ("out.ogg", "VORBIS")])
+def test_apply_writes_the_format_of_the_extension(tmp_path, model_file, name, subtype):
+    from fxcore.render import apply_to_file
+
+    sf.write(str(tmp_path / "in.wav"), 0.25 * noise_tone(0.5, 2), SR, subtype="FLOAT")
+    apply_to_file(model_file, tmp_path / "in.wav", tmp_path / "new" / name)  # missing folder: created
+    assert sf.info(str(tmp_path / "new" / name)).subtype == subtype
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(["in.wav", "new", name])  # no temp file left
+
+
+def test_workflow_wavs_keep_their_subtypes(tmp_path):
+    from fxcore.audio import write_audio
+
+    write_audio(tmp_path / "clean.wav", noise_tone(0.1, 1), SR)
+    write_audio(tmp_path / "wet.wav", 2 * noise_tone(0.1, 1), SR, subtype="FLOAT")
+    assert sf.info(str(tmp_path / "clean.wav")).subtype == "PCM_24"
+    assert sf.info(str(tmp_path / "wet.wav")).subtype == "FLOAT"
+
+
+def test_render_stage_names_an_overflowing_effect(tmp_path):
+    """The render-time backstop for chains that pass the config check but overflow on real audio."""
+    from fxcore.config import EffectConfig, ModelConfig, TrainConfig
+    from fxcore.effects.render import _check_overflow
+    from fxcore.errors import FxcoreError
+
+    cfg = EffectConfig("loud", "pedalboard", [], {}, ModelConfig("ir"), TrainConfig())
+    y = np.ones(100, np.float32)
+    _check_overflow(cfg, y, "clean/track_000.wav")
+    y[5] = np.inf
+    with pytest.raises(FxcoreError, match=r"clean/track_000.wav: effect 'loud' \(pedalboard\) output has NaN/inf "
+                                          r".* lower the gain in effect 'loud'"):
+        _check_overflow(cfg, y, "clean/track_000.wav")
