@@ -197,6 +197,10 @@ CASES: list[Case] = [
     Case("config-training-audio-missing", "fxcore", ("check-config", "{tmp}/other.yaml"),
          ("other.yaml: synth.training_audio folder 'my_audio' does not exist", "remove synth.training_audio"),
          setup=config_with(set_key("synth.training_audio", "my_audio"))),
+    Case("config-missing-host", "fxcore", ("check-config", "{tmp}/other.yaml"),
+         ("other.yaml: effect 'daw' (reaper): REAPER not found",),
+         setup=config_with(set_key("effects.daw", {"backend": "reaper", "options": {"executable": "/nonexistent/reaper"},
+                                                   "chain": [{"js": "Guitar/distortion", "sliders": [24]}]}))),
     # ---- Snakemake dry runs -----------------------------------------------------------------------------
     Case("workflow-config-names-the-given-file", "snakemake", ("--configfile", "{tmp}/other.yaml"),
          ("other.yaml: effect 'fuzz' (pedalboard): unknown pedalboard processor 'Fuzzinator'",),
