@@ -1,9 +1,25 @@
 # fxcore: synthesis → effect rendering → dataset shards → training → model rendering → evaluation → report
 #   snakemake --cores 8 results/fuzz/report.pdf        one effect
 #   snakemake --cores 8                                 every effect + results/summary.pdf
+import os
+import sys
+
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+
+# Snakemake reports a YAML syntax error in config.yaml naming neither the file nor the line: read it first.
+# (A broken --configfile fails inside Snakemake before this line; `fxcore check-config FILE` names its line.)
+if os.path.exists("config.yaml"):
+    sys.path.insert(0, workflow.basedir)
+    from fxcore.config import read_yaml
+    from fxcore.errors import FxcoreError
+
+    try:
+        read_yaml("config.yaml")
+    except FxcoreError as exc:
+        raise WorkflowError(str(exc)) from None
 
 
 configfile: "config.yaml"

@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     a = sub.add_parser("apply", help="process an audio file with a trained model")
     a.add_argument("model", help="model file written by the workflow (results/<effect>/model/model.safetensors)")
     a.add_argument("input", help="input audio file (at the model's sample rate)")
-    a.add_argument("output", help="output WAV (32-bit float)")
+    a.add_argument("output", help="output audio: .wav/.aiff (32-bit float), .flac (24-bit), .ogg (Vorbis)")
     c = sub.add_parser("check-config", help="validate a workflow config file")
     c.add_argument("config", nargs="?", default="config.yaml")
     i = sub.add_parser("info", help="print a model file's header (name, params, sample rate, facts) without loading it")

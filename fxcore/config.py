@@ -17,7 +17,8 @@ import jsonschema
 import soundfile as sf
 import yaml
 
-from .errors import FxcoreError
+from .errors import FxcoreError, naming_config
+from .synth import training_audio_files
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class SynthConfig:
     tracks: int
     segments: int
     segment_seconds: float = 10.0
-    training_audio: str = "training_audio"
+    training_audio: str | None = None  # None (not set): the folder training_audio/ if it exists
 
 
 @dataclass(frozen=True)
@@ -167,11 +168,12 @@ class Config:
     split: SplitConfig
     effects: dict[str, EffectConfig]
     report: ReportConfig = field(default_factory=ReportConfig)
+    source: str = "config.yaml"  # the file it was read from, named by errors
 
-    def effect(self, name: str, source: str | Path = "config.yaml") -> EffectConfig:
+    def effect(self, name: str) -> EffectConfig:
         """One effect's config, with a one-line error for unknown names."""
         if name not in self.effects:
-            raise FxcoreError(f"unknown effect {name!r}", source,
+            raise FxcoreError(f"unknown effect {name!r}", self.source,
                               f"use one of {', '.join(self.effects)} or add it under `effects:`")
         return self.effects[name]
 
@@ -228,9 +230,11 @@ def parse_config(raw: dict[str, Any], source: str = "config.yaml", check_backend
             train=_train_config(_merge(defaults_train, e.get("train"))),
         )
     cfg = Config(sample_rate=raw["sample_rate"], seed=raw["seed"], synth=SynthConfig(**raw["synth"]),
-                 split=split, effects=effects, report=ReportConfig(**raw.get("report", {})))
+                 split=split, effects=effects, report=ReportConfig(**raw.get("report", {})), source=str(source))
     if check_backends:
-        _check_effects(cfg, source)
+        with naming_config(source):  # backends built while checking name this file in their errors
+            _check_effects(cfg, source)
+        _check_training_audio(cfg)
     return cfg
 
 
@@ -256,8 +260,7 @@ def check_segment(effect: str, tc: TrainConfig, receptive_field: int, source: st
                           source, f"set train.segment_samples above {warmup}")
 
 
-def check_training_lengths(cfg: Config, extra_track_seconds: list[float], source: str | Path = "config.yaml",
-                           effects: list[str] | None = None) -> None:
+def check_training_lengths(cfg: Config, extra_track_seconds: list[float], effects: list[str] | None = None) -> None:
     """Some training region must hold one training sequence: segment_samples (× sequence_chunks when sequential).
 
     Regions are split by time within each track, so the longest one is the longest track × split.train:
@@ -265,7 +268,7 @@ def check_training_lengths(cfg: Config, extra_track_seconds: list[float], source
     """
     synthetic = max([cfg.synth.segments * cfg.synth.segment_seconds, *extra_track_seconds])
     for name in effects if effects is not None else list(cfg.effects):
-        e = cfg.effect(name, source)
+        e = cfg.effect(name)
         seconds = synthetic
         if e.backend == "recorded":
             try:
@@ -279,7 +282,7 @@ def check_training_lengths(cfg: Config, extra_track_seconds: list[float], source
             what = "train.segment_samples × sequence_chunks" if e.train.sampler == "random_sequential" else \
                 "train.segment_samples"
             raise FxcoreError(f"effect {e.name!r}: {what} = {need} samples, but the longest training region is "
-                              f"{longest} samples ({seconds:g} s × split.train {cfg.split.train:g})", source,
+                              f"{longest} samples ({seconds:g} s × split.train {cfg.split.train:g})", cfg.source,
                               f"set train.segment_samples to at most {longest // max(1, need // e.train.segment_samples)}"
                               " or give it more audio")
 
@@ -294,19 +297,50 @@ def check_hosts(cfg: Config, effects: list[str] | None = None) -> None:
 
     for name in effects if effects is not None else list(cfg.effects):
         e = cfg.effect(name)
-        make_backend(e.backend, e.chain, e.options, e.name).check_available()
+        make_backend(e.backend, e.chain, e.options, e.name, source=cfg.source).check_available()
+
+
+def _check_training_audio(cfg: Config) -> None:
+    """An explicitly set synth.training_audio folder must exist (a typo would drop the user's audio), its
+    files must be readable, and some training region must hold a training window."""
+    seconds = []
+    for p in training_audio_files(cfg.synth.training_audio, cfg.source):
+        try:
+            seconds.append(sf.info(str(p)).duration)
+        except Exception as exc:  # soundfile raises several types for unreadable files
+            raise FxcoreError(f"cannot read training audio ({' '.join(str(exc).split())[:120]})", p,
+                              "re-export it as WAV/FLAC or remove it from the training audio folder") from None
+    check_training_lengths(cfg, seconds)
 
 
 def load_config(path: str | Path, check_backends: bool = True) -> Config:
     """Read a YAML file and `parse_config` it."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise FxcoreError("config file not found", path, "pass --configfile with an existing file") from None
-    except yaml.YAMLError as exc:
-        raise FxcoreError(f"not valid YAML ({str(exc).splitlines()[0]})", path, "fix the YAML syntax") from None
+    raw = read_yaml(path)
     cfg = parse_config(raw, str(path), check_backends)
     if check_backends:
         check_hosts(cfg)
     return cfg
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file; a syntax error names the line and column."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise FxcoreError("config file not found", path, "pass --configfile with an existing file") from None
+    except IsADirectoryError:
+        raise FxcoreError("the config path is a folder", path, "pass the YAML file, e.g. config.yaml") from None
+    except UnicodeDecodeError:
+        raise FxcoreError("config file is not text (not UTF-8)", path, "pass the YAML file, e.g. config.yaml") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        ctx = exc.context_mark
+        context = f" ({exc.context} at line {ctx.line + 1})" if exc.context and ctx and mark is not ctx else ""
+        raise FxcoreError(f"not valid YAML{where}: {exc.problem or exc.context}{context}", path,
+                          "fix the YAML syntax there (indent with spaces, close brackets and quotes)") from None
+    except yaml.YAMLError as exc:
+        raise FxcoreError(f"not valid YAML ({str(exc).splitlines()[0]})", path, "fix the YAML syntax") from None
+    return raw

@@ -7,17 +7,31 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .audio import read_audio, write_audio
+from .audio import check_output_path, read_audio, write_audio
 from .dataset.shards import Dataset
+from .errors import FxcoreError
 from .model_io import load_model
 from .train import select_device
 
 
 def apply_to_file(model_path: str | Path, in_path: str | Path, out_path: str | Path, device: str = "cpu") -> None:
-    """Process a whole audio file with a trained model; 32-bit float WAV out (no clipping)."""
+    """Process a whole audio file with a trained model; the output format follows its extension.
+
+    .wav/.aiff are 32-bit float (no clipping); .flac is 24-bit and .ogg Vorbis, refused if the
+    result peaks above 0 dBFS. The output is checked before the model runs; the input is never
+    overwritten. `device`: cpu, cuda or auto (the GPU when visible; same output within float tolerance).
+    """
+    check_output_path(out_path, in_path)
     model = load_model(model_path, select_device(device))
-    x, sr = read_audio(in_path, model.sample_rate)
-    write_audio(out_path, model.render(x), sr, subtype="FLOAT")
+    x, sr = read_audio(in_path)
+    if sr != model.sample_rate:
+        raise FxcoreError(f"sample rate is {sr} Hz but the model was trained at {model.sample_rate} Hz", in_path,
+                          f"resample the input to {model.sample_rate} Hz")
+    y = model.render(x)
+    if not np.isfinite(y).all():
+        raise FxcoreError("the model output has NaN/inf samples for this input", in_path,
+                          "check the model with `fxcore info` or retrain it")
+    write_audio(out_path, y, sr, subtype="FLOAT")
 
 
 def render_test_split(model_path: str | Path, dataset_dir: str | Path, out_dir: str | Path,

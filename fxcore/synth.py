@@ -17,7 +17,7 @@ import numpy as np
 from scipy import signal
 
 from .audio import read_audio
-from .errors import FxcoreError
+from .errors import FxcoreError, config_source
 
 F_LO, F_HI = 80.0, 1200.0          # fundamental range (report: electric guitar)
 LEVEL_DB = (-40.0, 0.0)            # per-note level range before the final normalisation
@@ -137,8 +137,8 @@ def _note(rng: np.random.Generator, kind: str, n: int, sr: int) -> np.ndarray:
 
 def _check_rate(sample_rate: int) -> None:
     if int(sample_rate) != sample_rate or sample_rate < 8000:
-        raise FxcoreError(f"sample_rate {sample_rate!r} is not an integer ≥ 8000 Hz", None,
-                          "set sample_rate to e.g. 48000 in config.yaml")
+        raise FxcoreError(f"sample_rate {sample_rate!r} is not an integer ≥ 8000 Hz", config_source(),
+                          "set sample_rate to e.g. 48000")
 
 
 def synthesize_track(seed: int, segments: int, segment_seconds: float = 10.0, sample_rate: int = 48000) -> np.ndarray:
@@ -146,7 +146,7 @@ def synthesize_track(seed: int, segments: int, segment_seconds: float = 10.0, sa
     _check_rate(sample_rate)
     if segments < 1 or segment_seconds <= 0:
         raise FxcoreError(f"need segments ≥ 1 and segment_seconds > 0 (got {segments}, {segment_seconds})",
-                          None, "fix synth.segments / synth.segment_seconds in config.yaml")
+                          config_source(), "fix synth.segments / synth.segment_seconds")
     sr = int(sample_rate)
     rng = np.random.default_rng(seed)
     total = int(round(segments * segment_seconds * sr))
@@ -216,6 +216,29 @@ def prepare_training_audio(path: str | Path, sample_rate: int, target_peak_db: f
     if peak < 1e-6:
         raise FxcoreError("audio is silent (peak below −120 dBFS)", path, "remove it from the training audio folder")
     return (audio * (10.0 ** (target_peak_db / 20.0) / peak)).astype(np.float32)
+
+
+DEFAULT_TRAINING_AUDIO = "training_audio"
+
+
+def training_audio_files(folder: str | Path | None, source: str | Path = "config.yaml") -> list[Path]:
+    """The user audio files (wav/flac/ogg/mp3 directly in the folder, by name) joined to the clean set.
+
+    `folder` None (synth.training_audio not set): the folder training_audio/ if it exists, else none.
+    A folder set explicitly must exist: a typo would otherwise silently train without the user's audio.
+    """
+    if folder is None:
+        if not Path(DEFAULT_TRAINING_AUDIO).is_dir():
+            return []
+        folder = DEFAULT_TRAINING_AUDIO
+    folder = Path(folder)
+    if not folder.exists():
+        raise FxcoreError(f"synth.training_audio folder {str(folder)!r} does not exist (in {Path.cwd()})", source,
+                          "create it with your wav/flac/ogg/mp3 files, or remove synth.training_audio")
+    if not folder.is_dir():
+        raise FxcoreError(f"synth.training_audio {str(folder)!r} is not a folder", source,
+                          "point synth.training_audio at a folder of audio files")
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
 
 
 def load_training_audio(folder: str | Path, sample_rate: int,

@@ -8,13 +8,14 @@ from pathlib import Path
 sys.path.insert(0, workflow.basedir)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
 
-import soundfile  # noqa: E402
-
-from fxcore.config import check_hosts, check_training_lengths, parse_config  # noqa: E402
+from fxcore.config import check_hosts, parse_config  # noqa: E402
 from fxcore.errors import FxcoreError  # noqa: E402
+from fxcore.synth import training_audio_files  # noqa: E402
 
-
-CONFIG_SOURCE = (workflow.configfiles or ["config.yaml"])[-1]
+# Errors name the file the user gave: the last --configfile (the Snakefile's config.yaml, when it
+# exists, is also loaded but listed after them), else config.yaml. Jobs learn it from the environment.
+CONFIG_SOURCE = str((workflow.overwrite_configfiles or workflow.configfiles or ["config.yaml"])[-1])
+os.environ["FXCORE_CONFIGFILE"] = CONFIG_SOURCE
 try:
     CFG = parse_config(config, source=CONFIG_SOURCE)
 except FxcoreError as exc:
@@ -40,17 +41,8 @@ def host_checked(effect):
 
 
 SYNTH_TRACKS = [f"track_{i:03d}" for i in range(CFG.synth.tracks)]
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3"}
-USER_AUDIO = {
-    f"user_{p.stem}": str(p)
-    for p in sorted(Path(CFG.synth.training_audio).glob("*"))
-    if p.suffix.lower() in AUDIO_SUFFIXES
-}
+USER_AUDIO = {f"user_{p.stem}": str(p) for p in training_audio_files(CFG.synth.training_audio, CONFIG_SOURCE)}
 TRACKS = SYNTH_TRACKS + list(USER_AUDIO)
-try:
-    check_training_lengths(CFG, [soundfile.info(p).duration for p in USER_AUDIO.values()], CONFIG_SOURCE)
-except FxcoreError as exc:
-    raise WorkflowError(str(exc)) from None
 
 wildcard_constraints:
     effect="|".join(EFFECTS),

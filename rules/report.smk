@@ -29,3 +29,23 @@ rule summary:
         "results/logs/summary.log",
     script:
         "../workflow_scripts/summary.py"
+
+
+def _unknown_effect(wildcards):
+    """Input function of `unknown_effect`: planning it means the target names no configured effect."""
+    raise WorkflowError(str(FxcoreError(
+        f"no effect {wildcards.name!r} for target results/{wildcards.name}/report.pdf", CONFIG_SOURCE,
+        f"use one of {', '.join(EFFECTS)} or add {wildcards.name!r} under `effects:`")))
+
+
+# Matches only names that are not effects (the lookahead), so it never competes with `report`;
+# without it Snakemake answers an unknown effect with "No rule to produce ...".
+rule unknown_effect:
+    input:
+        _unknown_effect,
+    output:
+        "results/{name}/report.pdf",
+    wildcard_constraints:
+        name="(?!(?:" + "|".join(EFFECTS) + ")/)[^/]+",
+    shell:
+        "false"

@@ -21,7 +21,7 @@ import numpy as np
 from ..atomic import atomic_dir, write_json
 from ..audio import read_audio
 from ..config import SplitConfig
-from ..errors import FxcoreError
+from ..errors import FxcoreError, config_source
 from .align import measure_latency, shift_left
 from .checks import check_pair
 
@@ -92,7 +92,7 @@ def write_dataset(out_dir: str | Path, tracks: dict[str, tuple[np.ndarray, np.nd
             regions += split_regions(track, len(clean), split)
         durations = {s: sum(r.length for r in regions if r.split == s) / sample_rate for s in SPLITS}
         if min(durations.values()) <= 0:
-            raise FxcoreError(f"a split is empty ({durations})", "config.yaml", "make more audio or larger split fractions")
+            raise FxcoreError(f"a split is empty ({durations})", config_source(), "make more audio or larger split fractions")
         manifest = {
             "sample_rate": sample_rate,
             "latency_samples": latency,

@@ -11,13 +11,15 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from ..errors import FxcoreError
+from ..errors import FxcoreError, config_source, naming_config
 
 _REGISTRY: dict[str, type["EffectBackend"]] = {}
+# Rendered audio louder than this (+120 dBFS) is an overflowing chain, not an effect worth modelling.
+MAX_PEAK = 1e6
 
 
 def register_backend(name: str) -> Callable[[type["EffectBackend"]], type["EffectBackend"]]:
-    """Class decorator: make a backend selectable with `backend: name` in config.yaml."""
+    """Class decorator: make a backend selectable with `backend: name` in the config file."""
 
     def wrap(cls: type[EffectBackend]) -> type[EffectBackend]:
         cls.name = name
@@ -33,10 +35,13 @@ def backend_names() -> list[str]:
 
 
 def make_backend(name: str, chain: list[dict[str, Any]], options: dict[str, Any] | None = None,
-                 effect: str = "?") -> "EffectBackend":
-    """Build (and validate) the backend `name` for one effect's chain."""
+                 effect: str = "?", source: str | None = None) -> "EffectBackend":
+    """Build (and validate) the backend `name` for one effect's chain; errors name `source` (the config file)."""
+    if source is not None:
+        with naming_config(source):
+            return make_backend(name, chain, options, effect)
     if name not in _REGISTRY:
-        raise FxcoreError(f"effect {effect!r}: unknown backend {name!r}", "config.yaml",
+        raise FxcoreError(f"effect {effect!r}: unknown backend {name!r}", config_source(),
                           f"use one of {', '.join(backend_names())}")
     return _REGISTRY[name](chain, options or {}, effect)
 
@@ -50,6 +55,7 @@ class EffectBackend(ABC):
         self.chain = chain
         self.options = options
         self.effect = effect
+        self.source = config_source()  # the config file its errors name, fixed when it is built
 
     def check_available(self) -> None:
         """Raise FxcoreError if the host program/plugin is missing on this machine."""
@@ -76,7 +82,7 @@ class EffectBackend(ABC):
         return downmix
 
     def _fail(self, message: str, fix: str) -> FxcoreError:
-        return FxcoreError(f"effect {self.effect!r} ({self.name}): {message}", "config.yaml", fix)
+        return FxcoreError(f"effect {self.effect!r} ({self.name}): {message}", self.source, fix)
 
 
 def fit_length(audio: np.ndarray, length: int) -> np.ndarray:

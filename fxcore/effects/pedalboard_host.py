@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 import pedalboard
 
-from .base import EffectBackend, fit_length, register_backend
+from .base import MAX_PEAK, EffectBackend, fit_length, register_backend
+
+_PROBE_RATE = 48000
 
 
 def _builtin_processors() -> dict[str, type]:
@@ -26,6 +28,20 @@ class PedalboardBackend(EffectBackend):
     def __init__(self, chain: list[dict[str, Any]], options: dict[str, Any], effect: str):
         super().__init__(chain, options, effect)
         self.board = self._build()
+        self._check_finite()
+
+    def _check_finite(self) -> None:
+        """Refuse a chain that overflows on a full-scale sine (e.g. `Gain: {gain_db: 1000}`) before any job runs.
+
+        pedalboard exposes no parameter ranges, so the chain is measured instead; the render stage
+        checks every real file too.
+        """
+        probe = (np.sin(2 * np.pi * 440 / _PROBE_RATE * np.arange(_PROBE_RATE // 10))).astype(np.float32)
+        peak = float(np.max(np.abs(self.process(probe, _PROBE_RATE))))
+        if not np.isfinite(peak) or peak > MAX_PEAK:
+            shown = "NaN/inf" if not np.isfinite(peak) else f"{20 * np.log10(peak):+.0f} dBFS"
+            raise self._fail(f"the chain overflows: a full-scale sine comes out at {shown}",
+                             "lower the chain's gain (e.g. a Gain step's gain_db)")
 
     def _build(self) -> pedalboard.Pedalboard:
         known = _builtin_processors()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 from tqdm import tqdm
 
 from ..audio import read_audio, write_audio
 from ..config import EffectConfig
-from ..errors import FxcoreError
-from .base import make_backend
+from ..errors import FxcoreError, config_source
+from .base import MAX_PEAK, make_backend
 
 
 def render_files(cfg: EffectConfig, sample_rate: int, inputs: Sequence[str | Path],
@@ -25,4 +26,15 @@ def render_files(cfg: EffectConfig, sample_rate: int, inputs: Sequence[str | Pat
         y = backend.process(x, sample_rate)
         if len(y) != len(x):
             raise FxcoreError(f"backend returned {len(y)} samples for {len(x)}", src, "report this backend bug")
+        _check_overflow(cfg, y, src)
         write_audio(dst, y, sample_rate, subtype="FLOAT")
+
+
+def _check_overflow(cfg: EffectConfig, y: np.ndarray, src: str | Path) -> None:
+    """NaN/inf or absurd levels mean the chain overflowed (e.g. a huge gain): say so before writing."""
+    finite = np.isfinite(y)
+    peak = float(np.max(np.abs(y[finite]))) if finite.any() else np.inf
+    if not finite.all() or peak > MAX_PEAK:
+        what = "NaN/inf samples" if not finite.all() else f"a peak of {20 * np.log10(peak):+.0f} dBFS"
+        raise FxcoreError(f"effect {cfg.name!r} ({cfg.backend}) output has {what} for this input: the chain "
+                          "overflowed", src, f"lower the gain in effect {cfg.name!r}'s chain in {config_source()}")
