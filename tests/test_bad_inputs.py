@@ -32,7 +32,7 @@ class Case:
     """One bad input: what to set up in the temp folder, what to run, what the user must read."""
 
     id: str
-    kind: str                                # "fxcore": python -m fxcore ARGS; "snakemake": a dry run
+    kind: str                                # "fxcore": python -m fxcore ARGS; "snakemake": a dry run; "run": a real run
     args: tuple[str, ...]                    # placeholders: {tmp}, {model}, {input}
     expect: tuple[str, ...]                  # fragments of the error output, file and fix included
     setup: Callable[[Path], None] | None = None
@@ -117,6 +117,34 @@ def drop_key(path: str) -> Callable[[dict], None]:
     return edit
 
 
+def pickled_model(tmp: Path) -> None:
+    """A model file in the old torch.save (pickle) format."""
+    import torch
+
+    torch.save({"name": "ir", "params": {}, "state_dict": {}}, tmp / "model.pt")
+
+
+def _music(seed: int = 12, seconds: float = 20.0) -> np.ndarray:
+    from fxcore.synth import synthesize_track
+
+    return synthesize_track(seed, 2, seconds / 2, SR)
+
+
+def capture(processed: Callable[[np.ndarray], np.ndarray], **options: object) -> Callable[[Path], None]:
+    """A recorded effect `cap` in other.yaml: clean music and `processed(music)` as the device's take."""
+
+    def setup(tmp: Path) -> None:
+        music = _music()
+        (tmp / "captures").mkdir()
+        sf.write(str(tmp / "captures" / "di.wav"), music, SR, subtype="FLOAT")
+        sf.write(str(tmp / "captures" / "amp.wav"), processed(music), SR, subtype="FLOAT")
+        config_with(set_key("effects.cap", {"backend": "recorded", "options": {
+            "clean": "captures/di.wav", "processed": "captures/amp.wav", **options}}))(tmp)
+
+    return setup
+
+
+CAPTURE_RUN = ("results/cap/dataset", "--cores", "1", "--configfile", "{tmp}/other.yaml")
 APPLY = ("apply", "{model}", "{input}")
 LOUD = np.float32(3.0) * noise_tone(1.0, 3)          # peaks at +9.5 dBFS: fine in float WAV, not in FLAC
 BAD_YAML = "sample_rate: 16000\nseed: [7\nsynth: {tracks: 1, segments: 1}\n"
@@ -159,11 +187,34 @@ CASES: list[Case] = [
          ("nan.wav: audio contains NaN or infinite samples",),
          setup=wav_file("nan.wav", np.where(np.arange(SR) == 100, np.nan, 0.1).astype(np.float32))),
     Case("apply-model-not-a-model", "fxcore", ("apply", "{tmp}/notes.txt", "{input}", "{tmp}/out.wav"),
-         ("notes.txt: not a readable fxcore model", "pass a model.pt"), setup=text_file("notes.txt", "hello\n")),
-    Case("apply-model-missing", "fxcore", ("apply", "{tmp}/model.pt", "{input}", "{tmp}/out.wav"),
-         ("model.pt: not a readable fxcore model",)),
-    Case("info-not-a-model", "fxcore", ("info", "{input}"), ("in.wav: not a readable fxcore model",)),
+         ("notes.txt: not an fxcore model file", "pass a model.safetensors"), setup=text_file("notes.txt", "hello\n")),
+    Case("apply-model-missing", "fxcore", ("apply", "{tmp}/model.safetensors", "{input}", "{tmp}/out.wav"),
+         ("model.safetensors: model file not found",)),
+    Case("info-not-a-model", "fxcore", ("info", "{input}"), ("in.wav: not an fxcore model file",)),
+    Case("apply-model-is-a-pickle", "fxcore", ("apply", "{tmp}/model.pt", "{input}", "{tmp}/out.wav"),
+         ("model.pt: a pickle-based model file (torch.save), refused", "retrain it"), setup=pickled_model),
+    Case("info-model-is-a-pickle", "fxcore", ("info", "{tmp}/model.pt"), ("model.pt: a pickle-based model file",),
+         setup=pickled_model),
     # ---- fxcore check-config ----------------------------------------------------------------------------
+    Case("config-model-param-typo", "fxcore", ("check-config", "{tmp}/other.yaml"),
+         ("other.yaml: effect 'fuzz': model 'wiener_hammerstein' has no parameter 'hiden'", "did you mean 'hidden'"),
+         setup=config_with(set_key("effects.fuzz.model", {"params": {"hiden": 32}}))),
+    Case("config-model-param-type", "fxcore", ("check-config", "{tmp}/other.yaml"),
+         ("other.yaml: effect 'fuzz': model 'wiener_hammerstein' parameter 'hidden' must be an integer, not '32'",),
+         setup=config_with(set_key("effects.fuzz.model", {"params": {"hidden": "32"}}))),
+    Case("config-segment-longer-than-the-audio", "fxcore", ("check-config", "{tmp}/other.yaml"),
+         ("other.yaml: effect 'fuzz': train.segment_samples = 10000000 samples, but the longest training region",
+          "set train.segment_samples to at most"),
+         setup=config_with(set_key("effects.fuzz.train", {"segment_samples": 10_000_000}))),
+    Case("config-segment-below-warmup", "fxcore", ("check-config", "{tmp}/other.yaml"),
+         ("other.yaml: effect 'reverb': train.segment_samples (2000) must exceed the warm-up (4000",
+          "set train.segment_samples above 4000"),
+         setup=config_with(set_key("effects.reverb.train.segment_samples", 2000))),
+    Case("config-capture-max-latency-text", "fxcore", ("check-config", "{tmp}/other.yaml"),
+         ("other.yaml: effect 'cap' (recorded): options.max_latency_s must be a positive number",),
+         setup=capture(lambda music: music, max_latency_s="abc")),
+    Case("config-capture-max-latency-negative", "fxcore", ("check-config", "{tmp}/other.yaml"),
+         ("options.max_latency_s must be a positive number",), setup=capture(lambda music: music, max_latency_s=-1)),
     Case("config-missing", "fxcore", ("check-config", "{tmp}/nosuch.yaml"), ("nosuch.yaml: config file not found",)),
     Case("config-is-a-folder", "fxcore", ("check-config", "{tmp}"), ("the config path is a folder",)),
     Case("config-yaml-syntax", "fxcore", ("check-config", "{tmp}/other.yaml"),
@@ -213,6 +264,13 @@ CASES: list[Case] = [
     # Snakemake parses --configfile itself, before the workflow: its message names no line (documented)
     Case("workflow-configfile-yaml-syntax", "snakemake", ("--configfile", "{tmp}/other.yaml"),
          ("Config file is not valid JSON or YAML",), setup=text_file("other.yaml", BAD_YAML), one_line=False),
+    # ---- real runs of one job: a capture that cannot be a dataset fails in the dataset job -----------------
+    Case("capture-stereo-left-only", "run", CAPTURE_RUN, ("amp.wav: its 2 channels differ", "options.channel: left|right|mean|N"),
+         setup=capture(lambda music: np.stack([music, np.zeros_like(music)], axis=1)), one_line=False),
+    Case("capture-from-another-take", "run", CAPTURE_RUN, ("amp.wav: weak alignment", "belong together"),
+         setup=capture(lambda music: _music(seed=99)), one_line=False),
+    Case("capture-starts-2s-late", "run", CAPTURE_RUN, ("amp.wav: ", "options.latency"),
+         setup=capture(lambda music: np.concatenate([np.zeros(2 * SR, np.float32), music])), one_line=False),
     Case("workflow-training-audio-missing", "snakemake", ("--configfile", "{tmp}/other.yaml"),
          ("other.yaml: synth.training_audio folder 'my_audio' does not exist",),
          setup=config_with(set_key("synth.training_audio", "my_audio")), one_line=False),
@@ -224,11 +282,11 @@ def model_file(tmp_path_factory) -> Path:
     """A real (untrained) model file, as the workflow writes it: the test config's grey-box IR reverb."""
     from fxcore.config import parse_config
     from fxcore.models import build_model
-    from fxcore.train import save_model
+    from fxcore.model_io import save_model
 
     cfg = parse_config(_test_config(), check_backends=False).effect("reverb")
-    path = tmp_path_factory.mktemp("model") / "model.pt"
-    save_model(path, build_model(cfg.model.name, cfg.model.params, SR), cfg, {})
+    path = tmp_path_factory.mktemp("model") / "model.safetensors"
+    save_model(path, build_model(cfg.model.name, cfg.model.params, SR), cfg.model.params)
     return path
 
 
@@ -255,8 +313,9 @@ def run_case(case: Case, tmp: Path, model: Path) -> subprocess.CompletedProcess:
     if case.kind == "fxcore":
         cmd = [sys.executable, "-m", "fxcore", *args]
     else:
+        dry = ["--dry-run"] if case.kind == "snakemake" else []
         cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp),
-               "--dry-run", *args]
+               *dry, *args]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, env=env, timeout=300)
 
 
@@ -279,6 +338,11 @@ def test_bad_input(case: Case, tmp_path: Path, model_file: Path) -> None:
     assert TRACEBACK not in out, out[-3000:]
     if case.one_line:
         assert out.startswith("fxcore: error: ") and out.count("\n") == 1, out
+    if case.kind == "run":  # a job ran and failed: its log is the only thing it may leave
+        written = {k for k in after if k not in before and not k.startswith("results/cap/logs")}
+        assert written <= {"results", "results/cap", "results/cap/logs"}, written
+        assert {k: v for k, v in after.items() if k in before} == before, "files were changed"
+        return
     assert after == before, "files were written or changed"
     assert not (tmp_path / "results").exists()
 
@@ -318,3 +382,12 @@ def test_render_stage_names_an_overflowing_effect(tmp_path):
     with pytest.raises(FxcoreError, match=r"clean/track_000.wav: effect 'loud' \(pedalboard\) output has NaN/inf "
                                           r".* lower the gain in effect 'loud'"):
         _check_overflow(cfg, y, "clean/track_000.wav")
+
+
+def test_the_readmes_model_override_without_a_name_is_accepted(tmp_path):
+    """`model: {params: {hidden: 32}}` keeps the default model and overrides one parameter."""
+    from fxcore.config import load_config
+
+    config_with(set_key("effects.fuzz.model", {"params": {"hidden": 6}}))(tmp_path)
+    cfg = load_config(tmp_path / "other.yaml", check_backends=False)
+    assert cfg.effects["fuzz"].model.name == "wiener_hammerstein" and cfg.effects["fuzz"].model.params["hidden"] == 6
