@@ -158,6 +158,14 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class ListenConfig:
+    """Listening page options: ABX trials per run and the length of each loudness-matched excerpt."""
+
+    trials: int = 12
+    excerpt_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole workflow configuration."""
 
@@ -167,6 +175,7 @@ class Config:
     split: SplitConfig
     effects: dict[str, EffectConfig]
     report: ReportConfig = field(default_factory=ReportConfig)
+    listen: ListenConfig = field(default_factory=ListenConfig)
 
     def effect(self, name: str, source: str | Path = "config.yaml") -> EffectConfig:
         """One effect's config, with a one-line error for unknown names."""
@@ -228,7 +237,8 @@ def parse_config(raw: dict[str, Any], source: str = "config.yaml", check_backend
             train=_train_config(_merge(defaults_train, e.get("train"))),
         )
     cfg = Config(sample_rate=raw["sample_rate"], seed=raw["seed"], synth=SynthConfig(**raw["synth"]),
-                 split=split, effects=effects, report=ReportConfig(**raw.get("report", {})))
+                 split=split, effects=effects, report=ReportConfig(**raw.get("report", {})),
+                 listen=ListenConfig(**raw.get("listen", {})))
     if check_backends:
         _check_effects(cfg, source)
     return cfg
