@@ -10,6 +10,7 @@ from .. import metrics as M
 from .. import plots as P
 from ..atomic import atomic_dir, write_json, write_text
 from ..audio import read_audio, write_audio
+from ..errors import FxcoreError
 from .excerpts import LISTEN_LUFS, choose_excerpts, loudness_match
 from .page import listen_html
 from .proxy import jnd_proxy
@@ -25,7 +26,10 @@ def build_listen(test_dir: str | Path, metrics_path: str | Path, out_html: str |
     target, _ = read_audio(test_dir / "target.wav", sr)
     pred, _ = read_audio(test_dir / "model.wav", sr)
     metrics = json.loads(Path(metrics_path).read_text())
-    rel = out_dir.relative_to(out_html.parent) if out_dir.parent == out_html.parent else Path(out_dir.name)
+    if out_dir.parent.resolve() != out_html.parent.resolve():  # the page links its audio by relative path
+        raise FxcoreError("the listen folder must sit beside its page", out_dir,
+                          f"write it to {out_html.parent / out_dir.name}")
+    rel = out_dir.name
     chosen = choose_excerpts(target, pred, sr, excerpt_seconds)
     excerpts, levels = [], []
     with atomic_dir(out_dir) as tmp:
@@ -37,7 +41,7 @@ def build_listen(test_dir: str | Path, metrics_path: str | Path, out_html: str |
             files = {}
             for kind, audio in matched.items():
                 write_audio(tmp / f"{ex.name}_{kind}.wav", audio, sr, subtype="PCM_16")  # what every browser plays
-                files[kind] = f"{rel.as_posix()}/{ex.name}_{kind}.wav"
+                files[kind] = f"{rel}/{ex.name}_{kind}.wav"
             P.save_figure(P.mel_triptych(raw["clean"], raw["effect"], raw["model"], sr), tmp / f"{ex.name}_mel.png",
                           dpi=MEL_PNG_DPI)
             excerpts.append({
@@ -45,7 +49,7 @@ def build_listen(test_dir: str | Path, metrics_path: str | Path, out_html: str |
                 "esr": M.esr(raw["model"], raw["effect"]), "esr_clean": M.esr(raw["clean"], raw["effect"]),
                 "mel_db": M.mel_distance(raw["model"], raw["effect"], sr),
                 "mel_db_clean": M.mel_distance(raw["clean"], raw["effect"], sr),
-                "level_lufs": level, "files": files, "mel_png": f"{rel.as_posix()}/{ex.name}_mel.png"})
+                "level_lufs": level, "files": files, "mel_png": f"{rel}/{ex.name}_mel.png"})
         manifest = {
             "effect": metrics["effect"], "model": metrics["model"], "trials": int(trials),
             "excerpt_seconds": chosen[0].length / sr, "target_lufs": LISTEN_LUFS, "level_lufs": float(min(levels)),

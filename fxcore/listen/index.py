@@ -57,8 +57,8 @@ def _cell(value: Any, kind: str) -> str:
     return f'<td data-value="{v!r}">{text}</td>'
 
 
-def index_html(summary_csv: str | Path, manifests: Sequence[dict[str, Any]], root: str | Path) -> str:
-    """The page: summary.csv rows (+ each effect's below-JND share from its listen manifest), links relative to root."""
+def index_html(summary_csv: str | Path, manifests: Sequence[dict[str, Any]]) -> str:
+    """The page: summary.csv rows (+ each effect's below-JND share from its listen manifest); links relative to results/."""
     with open(summary_csv, newline="") as f:
         rows = list(csv.DictReader(f))
     proxy = {m["effect"]: m["proxy"] for m in manifests}
@@ -100,4 +100,4 @@ def build_index(summary_csv: str | Path, listen_dirs: Sequence[str | Path], out_
     from ..atomic import write_text
     from .build import read_manifest
 
-    write_text(out_html, index_html(summary_csv, [read_manifest(d) for d in listen_dirs], Path(out_html).parent))
+    write_text(out_html, index_html(summary_csv, [read_manifest(d) for d in listen_dirs]))
