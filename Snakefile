@@ -1,6 +1,6 @@
-# fxcore: synthesis → effect rendering → dataset shards → training → model rendering → evaluation → report
+# fxcore: synthesis → effect rendering → dataset shards → training → model rendering → evaluation → report, listen
 #   snakemake --cores 8 results/fuzz/report.pdf        one effect
-#   snakemake --cores 8                                 every effect + results/summary.pdf
+#   snakemake --cores 8                                 every effect + results/summary.pdf + results/index.html
 import os
 import sys
 
@@ -33,6 +33,7 @@ rule all:
         expand("results/{effect}/report.pdf", effect=EFFECTS),
         "results/summary.csv",
         "results/summary.pdf",
+        "results/index.html",
 
 
 include: "rules/synth.smk"
@@ -42,3 +43,4 @@ include: "rules/train.smk"
 include: "rules/apply_model.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
+include: "rules/listen.smk"

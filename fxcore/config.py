@@ -159,6 +159,14 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class ListenConfig:
+    """Listening page options: ABX trials per run and the length of each loudness-matched excerpt."""
+
+    trials: int = 12
+    excerpt_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole workflow configuration."""
 
@@ -168,6 +176,7 @@ class Config:
     split: SplitConfig
     effects: dict[str, EffectConfig]
     report: ReportConfig = field(default_factory=ReportConfig)
+    listen: ListenConfig = field(default_factory=ListenConfig)
     source: str = "config.yaml"  # the file it was read from, named by errors
 
     def effect(self, name: str) -> EffectConfig:
@@ -230,7 +239,8 @@ def parse_config(raw: dict[str, Any], source: str = "config.yaml", check_backend
             train=_train_config(_merge(defaults_train, e.get("train"))),
         )
     cfg = Config(sample_rate=raw["sample_rate"], seed=raw["seed"], synth=SynthConfig(**raw["synth"]),
-                 split=split, effects=effects, report=ReportConfig(**raw.get("report", {})), source=str(source))
+                 split=split, effects=effects, report=ReportConfig(**raw.get("report", {})),
+                 listen=ListenConfig(**raw.get("listen", {})), source=str(source))
     if check_backends:
         with naming_config(source):  # backends built while checking name this file in their errors
             _check_effects(cfg, source)

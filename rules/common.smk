@@ -82,3 +82,8 @@ def effect_params(wildcards):
 
 def split_params(wildcards=None):
     return json.dumps({"train": CFG.split.train, "val": CFG.split.val, "test": CFG.split.test})
+
+
+def listen_params(wildcards=None):
+    """What changes a listening page beyond its audio: ABX trials and excerpt length."""
+    return json.dumps({"trials": CFG.listen.trials, "excerpt_seconds": CFG.listen.excerpt_seconds})

@@ -24,7 +24,7 @@ from .test_workflow import planned_jobs
 pytestmark = [pytest.mark.system, pytest.mark.slow]
 SLURM = REPO / "tests" / "slurm"
 RULES = {"synthesize_track", "click_train", "render_effect", "build_dataset", "train_model", "apply_model",
-         "evaluate", "report", "summary"}
+         "evaluate", "report", "summary", "listen", "index"}
 
 
 def _stop() -> None:
@@ -159,4 +159,4 @@ def test_workflow_runs_through_sbatch(cluster, profile, tmp_path):
     assert {e for _, e in jobs if e} == {"reverb"}, jobs
     assert {r for r, _ in jobs} >= {"render_effect", "build_dataset", "train_model", "apply_model", "evaluate",
                                    "report"}
-    assert {r for r, e in jobs if not e} <= {"summary", "all"}
+    assert {r for r, e in jobs if not e} <= {"summary", "index", "all"}

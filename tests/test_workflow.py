@@ -81,9 +81,12 @@ def test_reports_and_metrics_are_built(workflow_run):
     captured = json.loads((work / "results" / "captured" / "dataset" / "manifest.json").read_text())
     assert 48 <= captured["latency_samples"] <= 50 and [t["name"] for t in captured["tracks"]] == ["recorded"]
     assert not (work / "results" / "captured" / "processed").exists()  # nothing rendered for a capture
+    # rule all builds the listening pages and the index (their content: tests/test_listen_browser.py)
+    assert all((work / "results" / e / "listen.html").stat().st_size for e in ("fuzz", "reverb", "captured"))
+    assert (work / "results" / "index.html").read_text().count("listen.html") == 3
 
 
-STAGES = ("render_effect", "build_dataset", "train_model", "apply_model", "evaluate", "report")
+STAGES = ("render_effect", "build_dataset", "train_model", "apply_model", "evaluate", "report", "listen")
 TRAINING = STAGES[2:]
 SYNTHETIC = ("fuzz", "reverb")
 ALL = (*SYNTHETIC, "captured")
@@ -100,7 +103,7 @@ def _set(raw, path, value):
     raw[last] = value
 
 
-SUMMARY = (("summary", ""), ("all", ""))
+SUMMARY = (("summary", ""), ("index", ""), ("all", ""))  # the index is built after the summary
 # (edit: config path → new value, the exact set of (rule, effect) jobs Snakemake must plan)
 RERUNS = {
     "train lr": ((("effects", "fuzz", "train", "lr"), 0.02), _jobs(["fuzz"], TRAINING, *SUMMARY)),
@@ -112,7 +115,9 @@ RERUNS = {
     "split": ((("split",), {"train": 0.5, "val": 0.25, "test": 0.25}), _jobs(ALL, STAGES[1:], *SUMMARY)),
     "synth": ((("synth", "segment_seconds"), 2.5),
               _jobs(SYNTHETIC, STAGES, *SUMMARY, ("synthesize_track", ""))),
-    "report notes": ((("report", "notes"), "Strat DI, bridge pickup"), _jobs(ALL, ["report"], ("all", ""))),
+    # the index links every report, so it follows them (its content does not change, but it is milliseconds)
+    "report notes": ((("report", "notes"), "Strat DI, bridge pickup"), _jobs(ALL, ["report"], ("index", ""), ("all", ""))),
+    "listen trials": ((("listen", "trials"), 20), _jobs(ALL, ["listen"], ("index", ""), ("all", ""))),
 }
 
 
