@@ -7,6 +7,8 @@
 #include <string.h>
 #include <lv2/core/lv2.h>
 
+#define FX_PI 3.14159265358979323846
+
 #ifndef FX_CHUNK
 #define FX_CHUNK 64 /* samples per internal step: run() splits any host block into these */
 #endif
