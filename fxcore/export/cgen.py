@@ -31,7 +31,7 @@ def c_array(name: str, values: torch.Tensor | np.ndarray, dtype: type = np.float
         raise FxcoreError(f"weight {name} has non-finite values", None,
                           "retrain the model (training diverged) before exporting it")
     ctype, fmt, suffix = ("double", "%.17g", "") if dtype == np.float64 else ("float", "%.9g", "f")
-    items = [(fmt % v) + suffix for v in a] or ["0"]
+    items = [_literal(fmt % v) + suffix for v in a] or ["0"]
     lines = [",".join(items[i:i + 12]) for i in range(0, len(items), 12)]
     return f"static const {ctype} {name}[{max(len(a), 1)}] = {{\n" + ",\n".join(lines) + "\n};\n"
 
@@ -56,4 +56,9 @@ def c_float(v: float) -> str:
     f = float(np.float32(v))
     if not np.isfinite(f):
         raise FxcoreError("a model parameter is not finite", None, "retrain the model before exporting it")
-    return "%.9gf" % f
+    return _literal("%.9g" % f) + "f"
+
+
+def _literal(text: str) -> str:
+    """A C floating literal: "1" → "1.0" (so an f suffix is legal)."""
+    return text if any(ch in text for ch in ".en") else text + ".0"
