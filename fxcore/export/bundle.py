@@ -19,7 +19,7 @@ from ..atomic import atomic_dir
 from ..errors import FxcoreError
 
 MARKER = "fxcore-bundle.json"
-CFLAGS = ["-O2", "-ftree-vectorize", "-fPIC", "-shared", "-fvisibility=hidden", "-std=c99", "-Wall"]
+CFLAGS = ["-O2", "-ftree-vectorize", "-fno-trapping-math", "-fPIC", "-shared", "-fvisibility=hidden", "-std=c99", "-Wall"]
 
 _PREFIXES = """@prefix doap: <http://usefulinc.com/ns/doap#> .
 @prefix lv2: <http://lv2plug.in/ns/lv2core#> .

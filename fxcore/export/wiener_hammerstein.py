@@ -27,7 +27,7 @@ def _mlp_arrays(prefix: str, bias_prefix: str, mlp: torch.nn.Sequential) -> str:
 def emit(model: WienerHammerstein) -> CModel:
     """Weights exactly as the forward pass scales them (a·tap_scale, b·tap_scale, lin·lin_scale), float32."""
     with torch.no_grad():
-        a = model.a * model.tap_scale
+        a = (model.a * model.tap_scale).flip(-1)  # conv1d correlates: reversed, the C code convolves
         b = model.b * model.tap_scale
         lin = model.lin * model.lin_scale
     k = int(model.attack.shape[0]) if model.dynamics else 0

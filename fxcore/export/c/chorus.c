@@ -18,7 +18,7 @@ static inline float ch_triangle(float theta) { /* peak +1 at θ = π/2, as the m
     return fabsf(4.0f * u - 2.0f) - 1.0f;
 }
 
-static void model_process(Model *m, const float *x, float *y, int n) {
+FX_HOT static void model_process(Model *m, const float *x, float *y, int n) {
     for (int i = 0; i < n; ++i) {
         const double cycles = CH_RATE * ((double)(m->t + (uint64_t)i) / CH_SR);
         const float theta = (float)(2.0 * FX_PI * (cycles - floor(cycles))) + CH_PHASE;

@@ -55,7 +55,7 @@ static void fir_rfft(const Model *m, const float *x, float *bins) {
 }
 
 /* Block complete: push its frame's spectrum, compute the next block's tail output. */
-static void fir_block(Model *m) {
+FX_HOT static void fir_block(Model *m) {
     m->head = (m->head + FIR_NP - 1) % FIR_NP;
     fir_rfft(m, m->frame, m->fdl + (size_t)m->head * 2 * FIR_B);
     float *acc = m->acc;
@@ -133,15 +133,11 @@ static void model_reset(Model *m) {
 #endif
 }
 
-static void model_process(Model *m, const float *x, float *y, int n) {
+FX_HOT static void model_process(Model *m, const float *x, float *y, int n) {
     float *xn = m->hist + FIR_HEAD - 1;
     memcpy(xn, x, (size_t)n * sizeof(float));
     for (int i = 0; i < n; ++i) y[i] = 0.0f;
-    for (int k = 0; k < FIR_HEAD; ++k) { /* head: direct form, vectorised over the chunk */
-        const float h = FIR_H[k];
-        const float *xs = xn - k;
-        for (int i = 0; i < n; ++i) y[i] += h * xs[i];
-    }
+    fx_conv(y, FIR_H, FIR_HEAD, xn, n); /* head: direct form, vectorised over the chunk */
 #if FIR_NP > 0
     for (int i = 0; i < n; ++i) {
         y[i] += m->ytail[m->pos];

@@ -22,7 +22,7 @@ static void rn_gates(const float *W, const float *b, const float *v, int n_in, f
     }
 }
 
-static void model_process(Model *m, const float *x, float *y, int n) {
+FX_HOT static void model_process(Model *m, const float *x, float *y, int n) {
     for (int t = 0; t < n; ++t) {
         m->in[0] = x[t];
         size_t ih = 0;

@@ -27,7 +27,7 @@ static void model_free(Model *m) {
     for (int l = 0; l < WN_NL; ++l) free(m->buf[l]);
 }
 
-static void model_process(Model *m, const float *x, float *y, int n) {
+FX_HOT static void model_process(Model *m, const float *x, float *y, int n) {
     const float *rows[WN_K * WN_C > 2 * WN_C ? WN_K * WN_C : 2 * WN_C];
     for (int c = 0; c < WN_C; ++c) { /* the input 1×1 convolution, into layer 0's buffer */
         float *h = m->buf[0] + (size_t)c * (m->trim[0] + FX_CHUNK) + m->trim[0];

@@ -1,6 +1,6 @@
 /* ---- wiener_hammerstein: u = A ⋆ x (C FIRs), v = MLP(u) + u, y = Σ_c B_c ∗ v_c + LIN ∗ x,
  *      with dynamics (WH_K > 0): y ·= 10^(g/20), g = 20·MLP_g(log10(e + 1e-5)), e = peak envelopes of |x|.
- * Needs: WH_C, WH_H, WH_TI, WH_TO, WH_LT, WH_K, arrays WH_A[C·TI], WH_W1/B1, WH_W2/B2, WH_W3/B3,
+ * Needs: WH_C, WH_H, WH_TI, WH_TO, WH_LT, WH_K, arrays WH_A[C·TI] (each row reversed: a convolution), WH_W1/B1, WH_W2/B2, WH_W3/B3,
  * WH_B[C·TO], WH_LIN[LT] and, with WH_K > 0, WH_ATT/WH_REL[K] (double), WH_G1/GB1, WH_G2/GB2, WH_G3/GB3. */
 #define WH_XH ((WH_TI > WH_LT ? WH_TI : WH_LT) - 1)
 
@@ -17,17 +17,12 @@ typedef struct {
 static int model_init(Model *m) { (void)m; return 0; }
 static void model_free(Model *m) { (void)m; }
 
-static void model_process(Model *m, const float *x, float *y, int n) {
+FX_HOT static void model_process(Model *m, const float *x, float *y, int n) {
     float *xn = m->xh + WH_XH; /* xn[i] = x[i]; xn[-k] = x[i − k] */
     memcpy(xn, x, (size_t)n * sizeof(float));
-    for (int c = 0; c < WH_C; ++c) { /* u_c[i] = Σ_k A[c][k]·x[i − (TI−1) + k] (a correlation, as conv1d) */
-        float *u = m->u[c];
-        for (int i = 0; i < n; ++i) u[i] = 0.0f;
-        for (int k = 0; k < WH_TI; ++k) {
-            const float a = WH_A[c * WH_TI + k];
-            const float *xs = xn - (WH_TI - 1) + k;
-            for (int i = 0; i < n; ++i) u[i] += a * xs[i];
-        }
+    for (int c = 0; c < WH_C; ++c) { /* u_c = A_c ∗ x: WH_A holds each conv1d kernel reversed */
+        for (int i = 0; i < n; ++i) m->u[c][i] = 0.0f;
+        fx_conv(m->u[c], WH_A + c * WH_TI, WH_TI, xn, n);
     }
     const float *rows[WH_C > WH_H ? WH_C : WH_H];
     for (int c = 0; c < WH_C; ++c) rows[c] = m->u[c];
@@ -41,17 +36,8 @@ static void model_process(Model *m, const float *x, float *y, int n) {
         for (int i = 0; i < n; ++i) v[i] = m->d[c][i] + m->u[c][i];
     }
     for (int i = 0; i < n; ++i) y[i] = 0.0f;
-    for (int c = 0; c < WH_C; ++c) /* y[i] += Σ_k B[c][k]·v_c[i − k] */
-        for (int k = 0; k < WH_TO; ++k) {
-            const float b = WH_B[c * WH_TO + k];
-            const float *vs = m->vh[c] + WH_TO - 1 - k;
-            for (int i = 0; i < n; ++i) y[i] += b * vs[i];
-        }
-    for (int k = 0; k < WH_LT; ++k) {
-        const float l = WH_LIN[k];
-        const float *xs = xn - k;
-        for (int i = 0; i < n; ++i) y[i] += l * xs[i];
-    }
+    for (int c = 0; c < WH_C; ++c) fx_conv(y, WH_B + c * WH_TO, WH_TO, m->vh[c] + WH_TO - 1, n); /* Σ_c B_c ∗ v_c */
+    fx_conv(y, WH_LIN, WH_LT, xn, n);
 #if WH_K > 0
     for (int k = 0; k < WH_K; ++k) { /* peak ballistics in double, as the model's numba kernel */
         double e = m->env[k];
