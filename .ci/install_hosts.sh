@@ -14,6 +14,7 @@ PACKAGES=(
   lilv-utils                   # lv2ls / lv2info: list and inspect installed LV2 plugins
   guitarix-lv2 calf-plugins    # LV2 plugins: guitarix amps/pedals/cabinets, calf reverb/chorus/…
   zam-plugins                  # VST3 (and LV2) plugins: ZamTube, ZamComp, ZamVerb …
+  gcc libc6-dev                # C compiler for `fxcore export-lv2` (plugins built against lv2-dev's headers)
 )
 
 SUDO=""

@@ -1,4 +1,5 @@
-"""Command line: `fxcore apply MODEL IN.wav OUT.wav`, `fxcore check-config`, `fxcore info MODEL`."""
+"""Command line: `fxcore apply MODEL IN.wav OUT.wav`, `fxcore check-config`, `fxcore info MODEL`,
+`fxcore export-lv2 MODEL OUT.lv2`."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("config", nargs="?", default="config.yaml")
     i = sub.add_parser("info", help="print a model file's header (name, params, sample rate, facts) without loading it")
     i.add_argument("model")
+    e = sub.add_parser("export-lv2", help="export a trained model as a compiled LV2 plugin bundle (needs cc, lv2-dev)")
+    e.add_argument("model")
+    e.add_argument("bundle", help="output folder, e.g. results/<effect>/plugin.lv2 (copy it to ~/.lv2)")
     args = ap.parse_args(argv)
     try:
         if args.cmd == "apply":
@@ -36,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
             from .model_io import read_header
 
             print(json.dumps(read_header(args.model), indent=2))
+        elif args.cmd == "export-lv2":
+            from .export import export_lv2
+
+            info = export_lv2(args.model, args.bundle)
+            print(f"{info['bundle']}: {info['uri']} ({info['name']}; latency {info['latency_samples']} samples)")
     except FxcoreError as exc:
         print(f"fxcore: error: {exc}", file=sys.stderr)
         return 1

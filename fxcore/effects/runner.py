@@ -13,7 +13,8 @@ with one JSON object (plugin chatter on stdout is redirected to stderr):
     python runner.py lv2-render JOB.json
         JOB = {"chain": [{"uri": ..., "controls": {symbol: value}}], "sample_rate": 48000,
                "block_size": 512, "downmix": "mean"|"left", "compensate_latency": true,
-               "input": "in.f32", "output": "out.f32", "tail_blocks": 0}
+               "input": "in.f32", "output": "out.f32", "tail_blocks": 0,
+               "block_sizes": [optional list, used in turn], "reset_after_probe": false}
         → {"latencies": [int per plugin], "compensated": int}
     python runner.py ladspa-describe FILE.so LABEL [FILE.so LABEL ...]
         → {"plugins": {"FILE.so:LABEL": {name, controls: [[name, min, max, default]],
@@ -227,7 +228,7 @@ SUPPORTED_FEATURES = {F_URID_MAP, F_URID_UNMAP, F_OPTIONS, F_BOUNDED, F_FIXED, F
 class Features:
     """The feature structs, kept alive (with their callbacks) for the lifetime of the instances."""
 
-    def __init__(self, sample_rate: int, block_size: int) -> None:
+    def __init__(self, sample_rate: int, block_size: int, fixed: bool = True) -> None:
         self.urids: dict[str, int] = {}
         self.names: dict[int, bytes] = {}
         self.map_s = LV2_URID_Map(None, MAP_FN(self._map))
@@ -238,7 +239,7 @@ class Features:
         self.responses: list[bytes] = []
         self.schedule_s = LV2_Worker_Schedule(None, SCHEDULE_FN(self._schedule))
         self.respond_cb = RESPOND_FN(self._respond)
-        self.ints = (C.c_int32 * 3)(block_size, block_size, block_size)
+        self.ints = (C.c_int32 * 3)(1 if not fixed else block_size, block_size, block_size)
         self.rate = (C.c_float * 1)(float(sample_rate))
         self.seq_size = (C.c_int32 * 1)(ATOM_CAPACITY)
         atom_int, atom_float = self.map("http://lv2plug.in/ns/ext/atom#Int"), self.map("http://lv2plug.in/ns/ext/atom#Float")
@@ -253,9 +254,11 @@ class Features:
             *[LV2_Options_Option(0, 0, self.map(k), size, typ, val) for k, size, typ, val in opts],
             LV2_Options_Option(0, 0, 0, 0, 0, None))
         feats = [(F_URID_MAP, C.addressof(self.map_s)), (F_URID_UNMAP, C.addressof(self.unmap_s)),
-                 (F_OPTIONS, C.addressof(self.options)), (F_BOUNDED, None), (F_FIXED, None),
+                 (F_OPTIONS, C.addressof(self.options)), (F_BOUNDED, None),
                  (F_LOG, C.addressof(self.log_s)), (F_WORKER, C.addressof(self.schedule_s))]
-        if block_size & (block_size - 1) == 0:
+        if fixed:
+            feats.append((F_FIXED, None))
+        if fixed and block_size & (block_size - 1) == 0:
             feats.append((F_POW2, None))
         self.feature_structs = [LV2_Feature(u.encode(), d) for u, d in feats]
         self.array = (C.POINTER(LV2_Feature) * (len(feats) + 1))(
@@ -301,7 +304,8 @@ class Features:
 class Instance:
     """One instantiated, connected and activated plugin with its own buffers and worker."""
 
-    def __init__(self, world: World, uri: str, controls: dict[str, float], sample_rate: int, block: int):
+    def __init__(self, world: World, uri: str, controls: dict[str, float], sample_rate: int, block: int,
+                 fixed: bool = True):
         desc = world.describe(uri)
         if desc is None:
             raise HostError(f"LV2 plugin {uri} is not installed (lv2ls lists the installed ones)")
@@ -312,7 +316,7 @@ class Instance:
             raise HostError(f"LV2 plugin {uri} has {desc['audio_in']} audio inputs and "
                             f"{desc['audio_out']} outputs; an effect needs at least one of each")
         self.desc, self.block = desc, block
-        self.features = Features(sample_rate, block)
+        self.features = Features(sample_rate, block, fixed)
         self.inst = world.lib.lilv_plugin_instantiate(world.plugin(uri), float(sample_rate),
                                                       C.cast(self.features.array, C.c_void_p))
         if not self.inst:
@@ -362,17 +366,24 @@ class Instance:
             VOID_FN(d.activate)(self.handle)
         self._activate_ptr, self._deactivate_ptr = d.activate, d.deactivate
 
-    def run(self) -> None:
+    def run(self, frames: int | None = None) -> None:
         for buf in self.atom_in:  # empty sequence: atom {size = 8 (body), type = Sequence}, body {unit, pad}
             buf[0], buf[1], buf[2], buf[3] = 8, self.seq_urid, 0, 0
         for buf in self.atom_out:  # output capacity, as a Chunk
             buf[0], buf[1] = ATOM_CAPACITY - 8, self.chunk_urid
-        self._run(self.handle, self.block)
+        self._run(self.handle, self.block if frames is None else frames)
         self.features.deliver()
 
     @property
     def latency(self) -> int:
         return int(round(float(self.latency_buf[0]))) if self.latency_buf is not None else 0
+
+    def reset(self) -> None:
+        """Deactivate and re-activate: the plugin starts its stream again."""
+        if self._deactivate_ptr:
+            VOID_FN(self._deactivate_ptr)(self.handle)
+        if self._activate_ptr:
+            VOID_FN(self._activate_ptr)(self.handle)
 
     def close(self) -> None:
         if self._deactivate_ptr:
@@ -381,34 +392,49 @@ class Instance:
 
 
 def render(job: dict) -> dict:
-    """Run the mono input through the chain block by block; write the (compensated) mono output."""
+    """Run the mono input through the chain block by block; write the (compensated) mono output.
+
+    `block_sizes` (a list, used in turn) replaces the fixed `block_size`: run() then gets those
+    frame counts (bounded by their maximum; no fixed/power-of-2 block length is promised).
+    `reset_after_probe` deactivates and re-activates each plugin after the silent probe block, so
+    the signal meets them as at the start of a stream (time-variant and recurrent plugins).
+    """
     world = World()
-    sr, block = int(job["sample_rate"]), int(job.get("block_size", 512))
+    sizes = [int(b) for b in job.get("block_sizes") or []]
+    sr, block = int(job["sample_rate"]), (max(sizes) if sizes else int(job.get("block_size", 512)))
     x = np.fromfile(job["input"], dtype=np.float32)
-    insts = [Instance(world, step["uri"], step.get("controls", {}), sr, block) for step in job["chain"]]
+    insts = [Instance(world, step["uri"], step.get("controls", {}), sr, block, fixed=not sizes)
+             for step in job["chain"]]
     # One silent block first: plugins update their latency port (and load resources via the worker).
     for inst in insts:
         for b in inst.audio_in:
             b[:] = 0.0
         inst.run()
+        if job.get("reset_after_probe"):
+            inst.reset()
     latencies = [inst.latency for inst in insts]
     comp = sum(latencies) if job.get("compensate_latency", True) else 0
     n = len(x)
     total = n + comp + int(job.get("tail_blocks", 0)) * block
-    nblocks = -(-total // block)
-    padded = np.zeros(nblocks * block, dtype=np.float32)
+    frames, pos = [], 0
+    while pos < total:
+        frames.append(sizes[len(frames) % len(sizes)] if sizes else block)
+        pos += frames[-1]
+    padded = np.zeros(pos, dtype=np.float32)
     padded[:n] = x
     out = np.empty_like(padded)
     left = job.get("downmix", "mean") == "left"
-    for k in range(nblocks):
-        sig = padded[k * block:(k + 1) * block]
+    pos = 0
+    for m in frames:
+        sig = padded[pos:pos + m]
         for inst in insts:
             for b in inst.audio_in:
-                b[:] = sig
-            inst.run()
-            sig = inst.audio_out[0].copy() if left or len(inst.audio_out) == 1 else \
-                np.mean(inst.audio_out, axis=0, dtype=np.float32)
-        out[k * block:(k + 1) * block] = sig
+                b[:m] = sig
+            inst.run(m)
+            sig = inst.audio_out[0][:m].copy() if left or len(inst.audio_out) == 1 else \
+                np.mean([o[:m] for o in inst.audio_out], axis=0, dtype=np.float32)
+        out[pos:pos + m] = sig
+        pos += m
     for inst in insts:
         inst.close()
     y = out[comp:comp + n]

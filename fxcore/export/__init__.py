@@ -1,0 +1,3 @@
+"""Export trained models as real-time plugins: `export_lv2` (C code + LV2 bundle, compiled here)."""
+
+from .lv2 import export_lv2  # noqa: F401

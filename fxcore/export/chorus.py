@@ -1,0 +1,25 @@
+"""C emitter for `chorus`: the modulated delay line sample by sample, its LFO on absolute time.
+
+The LFO phase uses the samples since activate() as the model uses samples since the track's start,
+so a DAW that re-activates the plugin at transport start restarts the LFO where the model does.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..models.chorus import Chorus
+from .cgen import c_defines, c_float, c_source
+from .family import CModel, register_emitter
+
+
+@register_emitter("chorus")
+def emit(model: Chorus) -> CModel:
+    """Parameters in the precisions the forward pass uses (rate in double, the rest float32)."""
+    with torch.no_grad():
+        vals = {"CH_PHASE": model.phase, "CH_CENTRE": model.centre_ms, "CH_DEPTH": model.depth_ms,
+                "CH_SHAPE": model.shape, "CH_DRY": model.dry, "CH_WET": model.wet, "CH_FB": model.feedback,
+                "CH_SR_MS": torch.tensor(1e-3 * model.sample_rate)}
+        code = c_defines(CH_HIST=model.hist, CH_SR=float(model.sample_rate), CH_RATE=float(model.rate))
+        code += "".join(f"#define {k} {c_float(float(v))}\n" for k, v in vals.items())
+    return CModel(code + c_source("chorus.c"), 0, "modulated delay line, linear interpolation")

@@ -1,0 +1,13 @@
+# Optional stage: the trained model as a compiled LV2 plugin (needs cc and lv2-dev; not in `all`).
+#   snakemake --cores 2 results/fuzz/plugin.lv2
+
+
+rule export_plugin:
+    input:
+        model="results/{effect}/model/model.safetensors",
+    output:
+        bundle=directory("results/{effect}/plugin.lv2"),
+    log:
+        "results/{effect}/logs/export_plugin.log",
+    script:
+        "../workflow_scripts/export_plugin.py"

@@ -1,0 +1,158 @@
+"""`fxcore export-lv2`: the compiled plugin is the model — in fxcore's lilv host at every block size
+(fixed and random) and in Debian's lv2apply — to ESR ≤ 1e-8 against the model's float32 `render`.
+
+Models are built per family, initialised on a short pair where that is cheap (least squares), then
+every weight is perturbed at random so the nonlinear parts (zero-initialised last layers) are active.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from fxcore.cli import main
+from fxcore.errors import FxcoreError
+from fxcore.export import export_lv2
+from fxcore.export.bundle import MARKER, plugin_ttl
+from fxcore.export.cgen import c_array
+from fxcore.metrics import esr
+from fxcore.model_io import save_model
+from fxcore.models import build_model
+
+SR = 48000
+BLOCKS = [1, 32, 64, 128, 512, 4096]
+TOL = 1e-8  # ESR plugin vs model; measured ≤ 3e-12 for every family and block size (float32 both, other sum orders)
+
+needs_toolchain = pytest.mark.skipif(
+    shutil.which("cc") is None or not Path("/usr/include/lv2/core/lv2.h").exists()
+    or ctypes.util.find_library("lilv-0") is None or shutil.which("lv2apply") is None,
+    reason="needs cc, lv2-dev, liblilv-0 and lilv-utils (run .ci/install_hosts.sh)")
+
+FAMILIES = {
+    "wiener_hammerstein": {},
+    "wiener_hammerstein+dynamics": {"dynamics": True},
+    "ir": {"seconds": 0.25},
+    "feedback_delay": {"delay_seconds": 0.0123, "ir_seconds": 0.5},
+    "chorus": {},
+    "chorus+feedback": {"learn_feedback": True},
+    "wavenet": {"channels": 8, "dilations": [1, 2, 4, 8, 16], "linear_taps": 32},
+    "lstm": {"hidden_size": 12, "num_layers": 2},
+    "gru": {"hidden_size": 16},
+}
+
+
+def signal(seconds: float = 1.0, seed: int = 0) -> np.ndarray:
+    """A tone with a level sweep plus a little noise (drives envelopes, nonlinearities and echoes)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    x = 0.5 * np.sin(2 * np.pi * 220 * t) * (0.3 + 0.7 * np.abs(np.sin(2 * np.pi * 1.3 * t)))
+    return (x + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+def make_model(tmp: Path, family: str, seed: int = 0) -> tuple[Path, torch.nn.Module]:
+    """Build, initialise (LS where cheap), perturb every weight, save; returns (file, model)."""
+    name, params = family.split("+")[0], FAMILIES[family]
+    torch.manual_seed(seed)
+    model = build_model(name, params, SR)
+    if name in ("wiener_hammerstein", "ir"):
+        x = signal(0.5, seed=1)
+        model.initialise(x, np.tanh(3 * x) * 0.5)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.3 * torch.randn_like(p) * p.abs().mean().clamp_min(0.01))
+    path = tmp / f"{family.replace('+', '_')}.safetensors"
+    save_model(path, model, params, facts={"effect": family.replace("+", "_")})
+    return path, model.eval()
+
+
+@pytest.mark.system
+@needs_toolchain
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_plugin_equals_model_in_two_hosts_at_every_block_size(tmp_path, family):
+    from fxcore.export.hosts import render_host, render_lv2apply
+
+    path, model = make_model(tmp_path, family)
+    info = export_lv2(path, tmp_path / "plugin.lv2")
+    assert info["latency_samples"] == 0
+    x = signal(1.0)
+    ref = model.render(x)
+    bundle = tmp_path / "plugin.lv2"
+    for bs in BLOCKS:
+        y = render_host(bundle, x[:SR // 4] if bs == 1 else x, SR, block_size=bs)
+        assert esr(y, ref[:len(y)]) <= TOL, (family, bs, esr(y, ref[:len(y)]))
+    sizes = np.random.default_rng(3).integers(1, 1500, 60).tolist()
+    assert esr(render_host(bundle, x, SR, block_sizes=sizes), ref) <= TOL
+    y = render_lv2apply(bundle, x, SR)
+    assert len(y) == len(x) and esr(y, ref) <= TOL
+
+
+@pytest.mark.system
+@needs_toolchain
+def test_gain_control_and_reexport_and_cli(tmp_path, capsys):
+    from fxcore.export.hosts import render_host
+
+    path, model = make_model(tmp_path, "wiener_hammerstein")
+    bundle = tmp_path / "fx.lv2"
+    assert main(["export-lv2", str(path), str(bundle)]) == 0
+    assert "urn:fxcore:plugin:wiener_hammerstein:" in capsys.readouterr().out
+    assert main(["export-lv2", str(path), str(bundle)]) == 0  # our own bundle: replaced
+    marker = json.loads((bundle / MARKER).read_text())
+    assert marker["model"] == "wiener_hammerstein" and (bundle / marker["binary"]).is_file()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp dirs left
+    x = signal(0.25)
+    y = render_host(bundle, x, SR, block_size=64, gain_db=6.0)
+    assert esr(y, model.render(x) * np.float32(10 ** (6 / 20))) <= TOL
+
+
+def test_family_without_exporter_is_one_line_error(tmp_path):
+    model = build_model("octave", {}, SR)
+    save_model(tmp_path / "o.safetensors", model, {})
+    with pytest.raises(FxcoreError, match=r"model family 'octave' cannot be exported.*families that export: "
+                                          r"chorus, feedback_delay, gru, ir, lstm, wavenet, wiener_hammerstein"):
+        export_lv2(tmp_path / "o.safetensors", tmp_path / "o.lv2")
+    assert not (tmp_path / "o.lv2").exists()
+
+
+def test_refuses_pickles_foreign_folders_and_non_finite_weights(tmp_path, capsys):
+    torch.save({"a": torch.zeros(3)}, tmp_path / "p.pt")
+    assert main(["export-lv2", str(tmp_path / "p.pt"), str(tmp_path / "x.lv2")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "pickle" in err and "\n" not in err
+
+    path, _ = make_model(tmp_path, "wiener_hammerstein")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(FxcoreError, match="not an fxcore LV2 bundle"):
+        export_lv2(path, tmp_path / "mine")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+    with safe_open(str(path), framework="pt") as f:  # the same file with a NaN weight (save_model refuses those)
+        tensors, meta = {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
+    tensors["lin"][3] = float("nan")
+    save_file(tensors, str(tmp_path / "nan.safetensors"), metadata=meta)
+    with pytest.raises(FxcoreError, match="WH_LIN has non-finite values"):
+        export_lv2(tmp_path / "nan.safetensors", tmp_path / "nan.lv2")
+    assert not (tmp_path / "nan.lv2").exists()
+
+
+def test_c_arrays_round_trip_float32_exactly():
+    v = np.random.default_rng(0).standard_normal(100).astype(np.float32) * np.float32(1e-3)
+    v[:3] = [1.0, -2.0, 0.0]
+    text = c_array("X", v)
+    body = text[text.index("{") + 1:text.rindex("}")]
+    back = np.array([float(s.strip().rstrip("f")) for s in body.split(",")], dtype=np.float32)
+    assert text.startswith("static const float X[100]") and np.array_equal(back, v)
+
+
+def test_latency_port_is_declared_only_with_lookahead():
+    assert "reportsLatency" not in plugin_ttl("urn:x", "n", "c", 0)
+    ttl = plugin_ttl("urn:x", "n", "c", 1024)
+    assert "lv2:reportsLatency" in ttl and 'lv2:symbol "latency"' in ttl and "lv2:index 3" in ttl
