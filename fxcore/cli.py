@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("model", help="model file written by the workflow (results/<effect>/model/model.safetensors)")
     a.add_argument("input", help="input audio file (at the model's sample rate)")
     a.add_argument("output", help="output audio: .wav/.aiff (32-bit float), .flac (24-bit), .ogg (Vorbis)")
+    a.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"),
+                   help="cpu (default), cuda, or auto: the GPU when one is visible")
     c = sub.add_parser("check-config", help="validate a workflow config file")
     c.add_argument("config", nargs="?", default="config.yaml")
     i = sub.add_parser("info", help="print a model file's header (name, params, sample rate, facts) without loading it")
@@ -30,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "apply":
             from .render import apply_to_file
 
-            apply_to_file(args.model, args.input, args.output)
+            apply_to_file(args.model, args.input, args.output, device=args.device)
         elif args.cmd == "check-config":
             from .config import load_config
 

@@ -11,7 +11,7 @@ from .audio import check_output_path, read_audio, write_audio
 from .dataset.shards import Dataset
 from .errors import FxcoreError
 from .model_io import load_model
-from .train import select_device
+from .device import select_device
 
 
 def apply_to_file(model_path: str | Path, in_path: str | Path, out_path: str | Path, device: str = "cpu") -> None:
@@ -22,7 +22,7 @@ def apply_to_file(model_path: str | Path, in_path: str | Path, out_path: str | P
     overwritten. `device`: cpu, cuda or auto (the GPU when visible; same output within float tolerance).
     """
     check_output_path(out_path, in_path)
-    model = load_model(model_path, select_device(device))
+    model = load_model(model_path, select_device(device, "rendering"))
     x, sr = read_audio(in_path)
     if sr != model.sample_rate:
         raise FxcoreError(f"sample rate is {sr} Hz but the model was trained at {model.sample_rate} Hz", in_path,
@@ -42,7 +42,7 @@ def render_test_split(model_path: str | Path, dataset_dir: str | Path, out_dir: 
     see the same history the target had; then the test regions are cut out. `device`: cpu, cuda
     or auto (the GPU when one is visible; the same output within float tolerance).
     """
-    model = load_model(model_path, select_device(device))
+    model = load_model(model_path, select_device(device, "rendering"))
     data = Dataset(dataset_dir)
     out_dir = Path(out_dir)
     outputs: dict[str, list[np.ndarray]] = {"clean": [], "target": [], "model": []}

@@ -33,7 +33,8 @@ from .checkpoint import discard_checkpoint, load_checkpoint, save_checkpoint, tr
 from .config import EffectConfig, Recipe, TrainConfig, check_segment
 from .dataset.samplers import RandomSequentialSampler, RandomWindowSampler
 from .dataset.shards import Dataset
-from .errors import FxcoreError
+from .device import select_device
+from .errors import FxcoreError, config_source
 from .losses import build_loss
 from .model_io import MODEL_FILENAME, save_model
 from .models import EffectModel, build_model
@@ -41,18 +42,6 @@ from .models import EffectModel, build_model
 log = logging.getLogger("fxcore.train")
 
 HISTORY_FIELDS = ("step", "seconds", "train_loss", "val_esr", "lr")
-
-
-def select_device(requested: str) -> torch.device:
-    """'auto' → the GPU Slurm/CUDA_VISIBLE_DEVICES gives us, else the CPU (said in the log)."""
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise FxcoreError("train.device is 'cuda' but no CUDA GPU is visible", "config.yaml",
-                          "set train.device: auto, or run on a GPU node")
-    if requested in ("auto", "cuda") and torch.cuda.is_available():
-        return torch.device("cuda")
-    if requested == "auto":
-        log.info("no CUDA GPU visible: training on the CPU")
-    return torch.device("cpu")
 
 
 def effect_seed(seed: int, effect: str) -> int:
@@ -118,7 +107,7 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
     torch.manual_seed(seed)
     data = Dataset(dataset_dir)
     model = build_model(cfg.model.name, cfg.model.params, data.sample_rate)
-    check_segment(cfg.name, tc, model.receptive_field)
+    check_segment(cfg.name, tc, model.receptive_field, config_source())
     model.initialise(data.concat("train", "clean"), data.concat("train", "target"))
     model.to(device)
     warmup = max(tc.warmup_samples, model.receptive_field - 1)

@@ -9,6 +9,8 @@ rule apply_model:
         clean="results/{effect}/test/clean.wav",
         target="results/{effect}/test/target.wav",
         model="results/{effect}/test/model.wav",
+    params:
+        device=lambda w: CFG.effects[w.effect].train.device,  # the GPU when one is visible (auto), like training
     log:
         "results/{effect}/logs/apply_model.log",
     script:

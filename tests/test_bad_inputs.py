@@ -20,11 +20,13 @@ from typing import Callable
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 import yaml
 
 from .conftest import REPO, SR, noise_tone
 
 TRACEBACK = "Traceback (most recent call last)"
+_HAS_CUDA = torch.cuda.is_available()
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,9 @@ CASES: list[Case] = [
     Case("apply-model-missing", "fxcore", ("apply", "{tmp}/model.safetensors", "{input}", "{tmp}/out.wav"),
          ("model.safetensors: model file not found",)),
     Case("info-not-a-model", "fxcore", ("info", "{input}"), ("in.wav: not an fxcore model file",)),
+    Case("apply-cuda-without-a-gpu", "fxcore", ("apply", "{model}", "{input}", "{tmp}/out.wav", "--device", "cuda"),
+         ("device 'cuda' was asked for but no CUDA GPU is visible", "fix: "),
+         marks=(pytest.mark.skipif(_HAS_CUDA, reason="this machine has a CUDA GPU"),)),
     Case("apply-model-is-a-pickle", "fxcore", ("apply", "{tmp}/model.pt", "{input}", "{tmp}/out.wav"),
          ("model.pt: a pickle-based model file (torch.save), refused", "retrain it"), setup=pickled_model),
     Case("info-model-is-a-pickle", "fxcore", ("info", "{tmp}/model.pt"), ("model.pt: a pickle-based model file",),

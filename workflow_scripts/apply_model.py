@@ -7,4 +7,4 @@ from fxcore.render import render_test_split
 
 with job(snakemake):  # noqa: F821
     s = snakemake  # noqa: F821
-    render_test_split(s.input.model, s.input.dataset, Path(s.output.model).parent)
+    render_test_split(s.input.model, s.input.dataset, Path(s.output.model).parent, device=s.params.device)
