@@ -166,7 +166,7 @@ class OctaveShift(EffectModel):
         mag = torch.hypot(re, im)
         phase = torch.atan2(im, re)
         for k in (0, n // 2):  # real bins: exactly 0 or π (a signed zero must not decide the phase)
-            phase[..., k] = torch.where(re[..., k] < 0, math.pi, 0.0)
+            phase[..., k] = math.pi * (re[..., k] < 0).double()  # exactly π in float64 (not a float32 π)
         phase = torch.where(mag > 0, phase, torch.zeros_like(phase))
         omega = torch.arange(spec.shape[-1], dtype=torch.float64, device=frames.device) * (2 * math.pi / n)
         hs = self.synthesis_hop
