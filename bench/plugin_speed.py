@@ -110,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--block", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--out", default=str(HERE / "results" / "plugin_speed.csv"))
+    ap.add_argument("--only", default="", help="comma-separated model names: time only these and update "
+                    "their rows of an existing CSV (the other rows are kept)")
     args = ap.parse_args(argv)
+    only = {n for n in args.only.split(",") if n}
     cfg = load_config(args.config, check_backends=False)
     sr = cfg.sample_rate
     x = synthesize_track(7, 1, args.seconds, sr)
@@ -122,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         x_file = tmp / "x.f32"
         x.astype(np.float32).tofile(x_file)
         for i, (effects, name, params) in enumerate(models_of(args.config)):
+            if only and name not in only:
+                continue
             torch.manual_seed(0)
             model = build_model(name, params, sr).eval()
             path = tmp / f"m{i}.safetensors"
@@ -140,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{row['effects']:<28} {row['family']:<28} {row['parameters']:>8} "
                   f"{row['plugin_x_realtime'] or '—':>10} {row['torch_x_realtime_1thread']:>10}", flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    if only and Path(args.out).is_file():  # keep the other models' rows, replace (or add) these
+        with open(args.out, newline="") as f:
+            old = list(csv.DictReader(f))
+        new = {(r["family"], r["params"]): r for r in rows}
+        merged = [new.pop((r["family"], r["params"]), r) for r in old]
+        rows = merged + list(new.values())
     with open(args.out, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()

@@ -1,5 +1,5 @@
 """Command line: `fxcore apply MODEL IN.wav OUT.wav`, `fxcore check-config`, `fxcore info MODEL`,
-`fxcore export-lv2 MODEL OUT.lv2`."""
+`fxcore export-lv2 MODEL OUT.lv2`, `fxcore export-nam MODEL OUT.nam`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("export-lv2", help="export a trained model as a compiled LV2 plugin bundle (needs cc, lv2-dev)")
     e.add_argument("model")
     e.add_argument("bundle", help="output folder, e.g. results/<effect>/plugin.lv2 (copy it to ~/.lv2)")
+    n = sub.add_parser("export-nam", help="write a Neural Amp Modeler .nam file (lstm with skip: false only)")
+    n.add_argument("model")
+    n.add_argument("output", help="output file, e.g. results/<effect>/model.nam")
     args = ap.parse_args(argv)
     try:
         if args.cmd == "apply":
@@ -47,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
 
             info = export_lv2(args.model, args.bundle)
             print(f"{info['bundle']}: {info['uri']} ({info['name']}; latency {info['latency_samples']} samples)")
+        elif args.cmd == "export-nam":
+            from .export.nam import export_nam
+
+            info = export_nam(args.model, args.output)
+            print(f"{info['file']}: NAM {info['architecture']} {info['config']} ({info['weights']} weights, "
+                  f"{info['sample_rate']} Hz)")
     except FxcoreError as exc:
         print(f"fxcore: error: {exc}", file=sys.stderr)
         return 1

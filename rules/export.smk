@@ -1,5 +1,11 @@
 # Optional stage: the trained model as a compiled LV2 plugin (needs cc and lv2-dev; not in `all`).
-#   snakemake --cores 2 results/fuzz/plugin.lv2
+#   snakemake --cores 2 results/fuzz/plugin.lv2     one effect
+#   snakemake --cores 2 plugins                     every configured effect
+
+
+rule plugins:
+    input:
+        expand("results/{effect}/plugin.lv2", effect=EFFECTS),
 
 
 rule export_plugin:

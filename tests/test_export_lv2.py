@@ -30,6 +30,7 @@ from fxcore.models import build_model
 SR = 48000
 BLOCKS = [1, 32, 64, 128, 512, 4096]
 TOL = 1e-8  # ESR plugin vs model; measured ≤ 3e-12 for every family and block size (float32 both, other sum orders)
+# (octave computes in float64 in both: ≤ 1e-17)
 
 needs_toolchain = pytest.mark.skipif(
     shutil.which("cc") is None or not Path("/usr/include/lv2/core/lv2.h").exists()
@@ -94,6 +95,39 @@ def test_plugin_equals_model_in_two_hosts_at_every_block_size(tmp_path, family):
     assert len(y) == len(x) and esr(y, ref) <= TOL
 
 
+OCTAVES = {"octave_down": {}, "fifth_up_bluestein_unlocked": {"semitones": 7.0, "phase_lock": False, "n_fft": 1024}}
+
+
+@pytest.mark.system
+@needs_toolchain
+@pytest.mark.parametrize("case", list(OCTAVES))
+def test_octave_plugin_is_the_model_delayed_by_its_reported_latency(tmp_path, case):
+    """The phase vocoder streams exactly: its output, shifted back by the latency it reports, is render()."""
+    from fxcore.export.hosts import render_host, render_lv2apply
+
+    params = OCTAVES[case]
+    torch.manual_seed(0)
+    model = build_model("octave", params, SR)
+    with torch.no_grad():
+        model.band_db.add_(3.0 * torch.randn_like(model.band_db))  # a learned-looking EQ and level
+        model.out_db.fill_(-2.0)
+    save_model(tmp_path / "o.safetensors", model, params, facts={"effect": "octave"})
+    info = export_lv2(tmp_path / "o.safetensors", tmp_path / "octave.lv2")
+    bundle, lat = tmp_path / "octave.lv2", info["latency_samples"]
+    assert lat == model.lookahead == (model.grain + model.n_fft) // 2 - 1
+    assert "lv2:reportsLatency" in (bundle / "octave.ttl").read_text()
+    x = signal(1.0)
+    ref = model.render(x)
+    for bs in BLOCKS:  # fxcore's host reads the latency port and removes that many samples
+        y = render_host(bundle, x[:SR // 4] if bs == 1 else x, SR, block_size=bs)
+        want = model.render(x[:SR // 4]) if bs == 1 else ref
+        assert len(y) == len(want) and esr(y, want) <= TOL, (case, bs, esr(y, want))
+    sizes = np.random.default_rng(4).integers(1, 1500, 60).tolist()
+    assert esr(render_host(bundle, x, SR, block_sizes=sizes), ref) <= TOL
+    y = render_lv2apply(bundle, x, SR)  # lv2apply writes the plugin's output as it comes: delayed by lat
+    assert len(y) == len(x) and esr(y[lat:], ref[:len(x) - lat]) <= TOL
+
+
 @pytest.mark.system
 @needs_toolchain
 def test_gain_control_and_reexport_and_cli(tmp_path, capsys):
@@ -113,12 +147,12 @@ def test_gain_control_and_reexport_and_cli(tmp_path, capsys):
 
 
 def test_family_without_exporter_is_one_line_error(tmp_path):
-    model = build_model("octave", {}, SR)
-    save_model(tmp_path / "o.safetensors", model, {})
-    with pytest.raises(FxcoreError, match=r"model family 'octave' cannot be exported.*families that export: "
-                                          r"chorus, feedback_delay, gru, ir, lstm, wavenet, wiener_hammerstein"):
-        export_lv2(tmp_path / "o.safetensors", tmp_path / "o.lv2")
-    assert not (tmp_path / "o.lv2").exists()
+    model = build_model("cnn", {}, SR)
+    save_model(tmp_path / "c.safetensors", model, {})
+    with pytest.raises(FxcoreError, match=r"model family 'cnn' cannot be exported.*families that export: "
+                                          r"chorus, feedback_delay, gru, ir, lstm, octave, wavenet, wiener_hammerstein"):
+        export_lv2(tmp_path / "c.safetensors", tmp_path / "c.lv2")
+    assert not (tmp_path / "c.lv2").exists()
 
 
 def test_refuses_pickles_foreign_folders_and_non_finite_weights(tmp_path, capsys):

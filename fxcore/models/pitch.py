@@ -1,18 +1,23 @@
 """`octave`: a phase-vocoder pitch shifter with a learned spectral envelope (EQ) and output gain.
 
 Pitch shift by a ratio r = time-scaling by r with a phase vocoder, then band-limited resampling
-back to the original length (which scales every frequency by r):
+back to the original length (which scales every frequency by r). The resampling is done per frame
+(each frame's n_fft-point synthesis spectrum becomes an L-point grain, L = n_fft/r), which equals
+stretching then resampling the whole signal for ideal interpolation, and keeps the model local:
+an output sample depends on a bounded stretch of input, so a plugin can stream it exactly.
 
-1. STFT X[k, m] = |X|·e^{jφ} (Hann, n_fft, analysis hop Hₐ = n_fft/4); per bin the
-   instantaneous frequency from the phase advance, ω̂ = ω_k + princarg(Δφ − ω_k·Hₐ)/Hₐ.
-2. Synthesis hop Hₛ = round(r·Hₐ) (so the realised ratio is Hₛ/Hₐ): phases propagate as
-   ψ[k, m] = ψ[k, m−1] + Hₛ·ω̂[k, m] (accumulated in float64), with identity phase locking
-   (Laroche & Dolson 1999): each bin keeps its phase offset from the nearest spectral peak,
-   ψ[k] = ψ[peak] + φ[k] − φ[peak], so a partial's main lobe stays coherent (less "phasiness").
-3. |Y| = |X|·g(r·f_k), y_stretched = iSTFT(|Y|·e^{jψ}, hop Hₛ) — r times the input's length,
-   same pitch, every partial with its own amplitude (lobe shapes are preserved).
-4. y = resample(y_stretched → original length) by zero-padding its spectrum (FFT): frequencies
-   × r, nothing above r·Nyquist, no aliasing.
+1. STFT X[k, m] = |X|·e^{jφ} (periodic Hann, n_fft, analysis hop Hₐ = n_fft/4, frames centred at
+   m·Hₐ, input zero before t = 0); per bin the instantaneous frequency from the phase advance,
+   ω̂ = ω_k + princarg(Δφ − ω_k·Hₐ)/Hₐ.
+2. Grain length L = 2·round(n_fft/(2r)), realised ratio r = n_fft/L, synthesis hop Hₛ = r·Hₐ:
+   phases propagate as ψ[k, m] = ψ[k, m−1] + Hₛ·ω̂[k, m] (float64, mod 2π; the first frame starts
+   at its own phase), with identity phase locking (Laroche & Dolson 1999): each bin keeps its phase
+   offset from the nearest spectral peak, ψ[k] = ψ[peak] + φ[k] − φ[peak], so a partial's main lobe
+   stays coherent (less "phasiness").
+3. Y = g(r·f_k)·|X|·e^{jψ}, cut (r > 1) or zero-padded (r < 1) to L/2 + 1 bins: grain_m =
+   irfft(Y, L)·w_s — the frame resampled by n_fft → L (frequencies × r, nothing above r·Nyquist).
+4. y[t] = Σ_m grain_m[t − m·Hₐ + L/2]: overlap-add at hop Hₐ, w_s = (L/n_fft)·Hann_L / Σ_m Hann_L²
+   (the periodic window-power sum), as an iSTFT at hop Hₛ followed by resampling would normalise.
 
 g is the learned envelope: `bands` gains in dB at log-spaced output frequencies (piecewise-linear
 in log-frequency between them) plus an output gain. It absorbs the level and colour of the real
@@ -32,10 +37,11 @@ log-spectral distance, loudness; a multi-resolution STFT loss with no ESR term.
    training audio; g_b = 10·log10(P_target,b / P_model,b), twice (the second pass corrects the
    interpolation between bands).
 
-Not causal: an output sample depends on input up to n_fft/2 samples ahead — like the effect,
-whose latency pedalboard compensates (the dataset's target is aligned to the input). `render`
-therefore processes the whole signal in one pass (very long inputs in overlapping pieces whose
-phases continue from the previous piece); `forward` processes each chunk on its own, no state.
+Not causal: an output sample depends on input up to `lookahead` = (L + n_fft)/2 − 1 samples ahead
+(3 071 at 48 kHz for an octave down) — like the effect, whose latency pedalboard compensates (the
+dataset's target is aligned to the input). A plugin reports that look-ahead as its latency.
+`render` processes the signal in pieces of frames whose phase state carries over exactly (the same
+result as one pass); `forward` processes each chunk on its own, no state.
 """
 
 from __future__ import annotations
@@ -88,122 +94,138 @@ class OctaveShift(EffectModel):
         self.freqs = np.arange(self.n_fft // 2 + 1) * sr / self.n_fft
         self.analysis_bands = _band_matrix(self.freqs, self.centres)  # (bins, bands) at f_k
         self.register_buffer("window", torch.hann_window(self.n_fft))
-        self.render_piece = 1 << 21  # samples per piece in `render`
+        self.render_piece = 1 << 18  # samples' worth of frames per piece in `render` (bounds memory)
+
+    @property
+    def grain(self) -> int:
+        """L: the (even) output length of one analysis frame; frequencies scale by r = n_fft/L."""
+        return max(2, 2 * int(round(self.n_fft / (2.0 * float(2.0 ** self.log2_ratio)))))
 
     @property
     def lookahead(self) -> int:
-        """An output sample depends on input up to n_fft/2 samples ahead (centred STFT frames)."""
-        return self.n_fft // 2
+        """Output t needs frames m ≤ ⌊(t + L/2)/Hₐ⌋, i.e. input up to t + L/2 + n_fft/2 − 1."""
+        return (self.grain + self.n_fft) // 2 - 1
 
     @property
-    def synthesis_hop(self) -> int:
-        return max(1, int(round(float(2.0 ** self.log2_ratio) * self.hop)))
+    def synthesis_hop(self) -> float:
+        """Hₛ = r·Hₐ = n_fft·Hₐ/L: the phase-propagation hop (the grains sit Hₐ apart in the output)."""
+        return self.n_fft * self.hop / self.grain
 
     @property
     def ratio(self) -> float:
-        """The realised frequency ratio Hₛ/Hₐ."""
-        return self.synthesis_hop / self.hop
+        """The realised frequency ratio r = n_fft/L."""
+        return self.n_fft / self.grain
+
+    @property
+    def first_frame(self) -> int:
+        """m₀: the first frame (centred at m·Hₐ) holding any sample t ≥ 0: m₀·Hₐ + n_fft/2 − 1 ≥ 0."""
+        return -((self.n_fft // 2 - 1) // self.hop)
 
     def gain_curve(self) -> torch.Tensor:
         """Linear gain per STFT bin k, i.e. at output frequency r·f_k (bins,)."""
         mat = torch.from_numpy(_band_matrix(self.freqs * self.ratio, self.centres)).to(self.band_db)
         return torch.pow(10.0, (mat @ self.band_db + self.out_db) / 20.0)
 
-    # ------------------------------------------------------------------ the vocoder
+    def windows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(w_a, w_s) in float64: the periodic Hann analysis window (n_fft) and the synthesis window (L),
+        w_s[i] = (L/n_fft)·h_L[i] / E[(i − L/2) mod Hₐ], E = Σ_m h_L² at hop Hₐ (h_L: periodic Hann of L)."""
+        n, hop, big_l = self.n_fft, self.hop, self.grain
+        w_a = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)
+        h = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(big_l) / big_l)
+        phase = (np.arange(big_l) - big_l // 2) % hop
+        env = np.bincount(phase, weights=h * h, minlength=hop)
+        return w_a, (big_l / n) * h / env[phase]
 
-    def _stft(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.stft(x, self.n_fft, self.hop, window=self.window, center=True, pad_mode="constant",
-                          return_complex=True)
+    # ------------------------------------------------------------------ the vocoder
 
     @staticmethod
     def _lock(psi: torch.Tensor, phase: torch.Tensor, mag: torch.Tensor) -> torch.Tensor:
-        """Identity phase locking: ψ[k] = ψ[p(k)] + φ[k] − φ[p(k)], p(k) the nearest peak of |X|."""
-        k_bins = mag.shape[1]
+        """Identity phase locking: ψ[k] = ψ[p(k)] + φ[k] − φ[p(k)], p(k) the nearest peak of |X| (ties: lower)."""
+        k_bins = mag.shape[-1]
         peak = torch.zeros_like(mag, dtype=torch.bool)
-        peak[:, 1:-1] = (mag[:, 1:-1] >= mag[:, :-2]) & (mag[:, 1:-1] > mag[:, 2:])
-        idx = torch.arange(k_bins, device=mag.device)[None, :, None].expand_as(mag)
+        peak[..., 1:-1] = (mag[..., 1:-1] >= mag[..., :-2]) & (mag[..., 1:-1] > mag[..., 2:])
+        idx = torch.arange(k_bins, device=mag.device).expand_as(mag)
         big = 4 * k_bins
-        prev = torch.where(peak, idx, torch.full_like(idx, -big)).cummax(dim=1).values
-        nxt = torch.where(peak, idx, torch.full_like(idx, big)).flip(1).cummin(dim=1).values.flip(1)
+        prev = torch.where(peak, idx, torch.full_like(idx, -big)).cummax(dim=-1).values
+        nxt = torch.where(peak, idx, torch.full_like(idx, big)).flip(-1).cummin(dim=-1).values.flip(-1)
         p = torch.where(idx - prev <= nxt - idx, prev, nxt)
         p = torch.where((p < 0) | (p >= k_bins), idx, p)
-        return psi.gather(1, p) + (phase - phase.gather(1, p))
+        return psi.gather(-1, p) + (phase - phase.gather(-1, p))
 
-    def shift(self, x: torch.Tensor, psi_ref: tuple[int, torch.Tensor] | None = None, gains: bool = True
-              ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Pitch-shift x (B, T); returns y (B, T) and the propagated phase per frame (B, bins, frames).
+    def _grains(self, frames: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None, gain: torch.Tensor,
+                w_a: torch.Tensor, w_s: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """Frames (B, M, n_fft) float64 → grains (B, M, L) and the state (φ, ψ of the last frame).
 
-        psi_ref = (frame, phases): pin the propagated phase at that frame (to continue a piece).
+        X = rfft(w_a·frame); φ = arg X (DC/Nyquist: 0 or π by sign; 0 where |X| = 0, so silence has no
+        phase of its own); ψ = ψ_prev + princarg-propagated increment, the first frame ψ = φ; locked phases;
+        Y = g·|X|·e^{jψ'} cut or zero-padded to L/2 + 1 bins; grain = irfft(Y, L)·w_s.
         """
-        t = x.shape[-1]
-        ha, hs = self.hop, self.synthesis_hop
-        pad = (-t) % ha
-        if pad:
-            x = torch.nn.functional.pad(x, (0, pad))
-        spec = self._stft(x)  # (B, K, M)
-        mag, phase = spec.abs(), torch.angle(spec).double()
-        omega = torch.arange(spec.shape[1], dtype=torch.float64, device=x.device) * (2 * math.pi / self.n_fft)
-        dphi = phase[..., 1:] - phase[..., :-1] - omega[:, None] * ha
+        n, ha = self.n_fft, self.hop
+        spec = torch.fft.rfft(frames * w_a, dim=-1)
+        re, im = spec.real, spec.imag
+        mag = torch.hypot(re, im)
+        phase = torch.atan2(im, re)
+        for k in (0, n // 2):  # real bins: exactly 0 or π (a signed zero must not decide the phase)
+            phase[..., k] = math.pi * (re[..., k] < 0).double()  # exactly π in float64 (not a float32 π)
+        phase = torch.where(mag > 0, phase, torch.zeros_like(phase))
+        omega = torch.arange(spec.shape[-1], dtype=torch.float64, device=frames.device) * (2 * math.pi / n)
+        hs = self.synthesis_hop
+        before = phase[:, :1] if state is None else state[0][:, None]
+        dphi = phase - torch.cat([before, phase[:, :-1]], dim=1) - omega * ha
         dphi = dphi - 2 * math.pi * torch.round(dphi / (2 * math.pi))
-        inc = torch.remainder((omega[:, None] + dphi / ha) * hs, 2 * math.pi)
-        psi = torch.cumsum(torch.cat([phase[..., :1], inc], dim=-1), dim=-1)
-        if psi_ref is not None:
-            frame, phases = psi_ref
-            psi = psi - psi[..., frame:frame + 1] + phases.to(psi)[..., None]
+        inc = torch.remainder((omega + dphi / ha) * hs, 2 * math.pi)
+        if state is None:
+            inc = torch.cat([phase[:, :1], inc[:, 1:]], dim=1)  # the first frame starts at its own phase
+            psi = torch.cumsum(inc, dim=1)
+        else:
+            psi = state[1][:, None] + torch.cumsum(inc, dim=1)
         psi = torch.remainder(psi, 2 * math.pi)
         out_phase = self._lock(psi, phase, mag) if self.phase_lock else psi
-        if gains:
-            mag = mag * self.gain_curve()[:, None]
-        stretched = torch.istft(torch.polar(mag, out_phase.float()), self.n_fft, hs, window=self.window,
-                                center=True)
-        n_out = t + pad
-        spec_y = torch.fft.rfft(stretched)
-        bins = n_out // 2 + 1
-        if spec_y.shape[-1] >= bins:
-            spec_y = spec_y[..., :bins]
-        else:
-            spec_y = torch.nn.functional.pad(spec_y, (0, bins - spec_y.shape[-1]))
-        y = torch.fft.irfft(spec_y, n=n_out) * (n_out / stretched.shape[-1])
-        return y[..., :t], psi
+        y = torch.polar(mag * gain, out_phase)
+        kz = self.grain // 2 + 1
+        y = y[..., :kz] if y.shape[-1] >= kz else torch.nn.functional.pad(y, (0, kz - y.shape[-1]))
+        grains = torch.fft.irfft(y, n=self.grain, dim=-1) * w_s
+        return grains, (phase[:, -1], psi[:, -1])
+
+    def shift(self, x: torch.Tensor, frames_per_piece: int | None = None) -> torch.Tensor:
+        """Pitch-shift x (B, T) → y (B, T) float64: y[t] = Σ_m grain_m[t − m·Hₐ + L/2], frames m ≥ m₀
+        (input zero before t = 0 and after T), in pieces of frames whose phase state carries over exactly."""
+        b, t = x.shape
+        n, ha, big_l, m0 = self.n_fft, self.hop, self.grain, self.first_frame
+        m1 = (t - 1 + big_l // 2) // ha  # the last frame that reaches output t < T
+        left = n // 2 - m0 * ha
+        right = max(0, m1 * ha + n // 2 - t)
+        xp = torch.nn.functional.pad(x.double(), (left, right))
+        frames = xp.unfold(-1, n, ha)  # (B, M, n), frame i = m₀ + i
+        count = frames.shape[1]
+        w_a, w_s = (torch.from_numpy(w).to(x.device) for w in self.windows())
+        gain = self.gain_curve().double()
+        span = (count - 1) * ha + big_l
+        out = torch.zeros(b, span, dtype=torch.float64, device=x.device)
+        step = frames_per_piece or count
+        state = None
+        for i in range(0, count, step):
+            grains, state = self._grains(frames[:, i:i + step], state, gain, w_a, w_s)
+            m = grains.shape[1]
+            ola = torch.nn.functional.fold(grains.transpose(1, 2), (1, (m - 1) * ha + big_l), (1, big_l),
+                                           stride=(1, ha))[:, 0, 0]
+            out[:, i * ha:i * ha + ola.shape[-1]] = out[:, i * ha:i * ha + ola.shape[-1]] + ola
+        offset = big_l // 2 - m0 * ha  # frame m₀'s grain starts at output m₀·Hₐ − L/2
+        return out[:, offset:offset + t]
 
     def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
-        y, _ = self.shift(x)
-        return y, None
+        return self.shift(x).float(), None
 
     @torch.no_grad()
     def render(self, x: np.ndarray, chunk: int = 1 << 16, start: int = 0) -> np.ndarray:
-        """Whole-signal processing; inputs over `render_piece` samples go in overlapping pieces
-        whose phases continue from the previous piece, joined by a linear crossfade."""
+        """The whole signal, in pieces of `render_piece` samples' worth of frames (the same result: the
+        phase state carries over exactly and the grains overlap-add across pieces)."""
         was = self.training
         self.eval()
-        device = self.band_db.device
-        x = np.array(x, dtype=np.float32)  # a writable copy (inputs may be read-only memory maps)
-        piece, overlap, edge = self.render_piece, 16 * self.n_fft, 2 * self.n_fft
-        if len(x) <= piece:
-            y = self.shift(torch.from_numpy(x)[None].to(device))[0][0].cpu().numpy()
-            self.train(was)
-            return y.astype(np.float32)
-        out = np.zeros(len(x), dtype=np.float64)
-        pos, carry, prev_end = 0, None, 0
-        while pos < len(x):
-            end = min(len(x), pos + piece)
-            y, psi = self.shift(torch.from_numpy(x[pos:end])[None].to(device), carry)
-            y = y[0].double().cpu().numpy()
-            if pos == 0:
-                out[:end] = y
-            else:  # crossfade where both pieces are clear of their zero-padded edges
-                a = pos + edge
-                ramp = np.linspace(0.0, 1.0, prev_end - a)
-                out[a:prev_end] = out[a:prev_end] * (1 - ramp) + y[edge:prev_end - pos] * ramp
-                out[prev_end:end] = y[prev_end - pos:]
-            if end == len(x):
-                break
-            nxt = pos + ((end - overlap - pos) // self.hop) * self.hop  # frame-aligned with this piece
-            ref = 8  # a frame of the next piece far from its zero-padded start
-            carry = (ref, psi[0, :, (nxt - pos) // self.hop + ref])
-            prev_end, pos = end - edge, nxt
+        xt = torch.from_numpy(np.array(x, dtype=np.float32))[None].to(self.band_db.device)
+        y = self.shift(xt, frames_per_piece=max(1, self.render_piece // self.hop))[0]
         self.train(was)
-        return out.astype(np.float32)
+        return y.float().cpu().numpy()
 
     # ------------------------------------------------------------------ analysis
 
@@ -260,7 +282,7 @@ class OctaveShift(EffectModel):
         clean, target = np.asarray(clean[:n], np.float32), np.asarray(target[:n], np.float32)
         if self.estimate_ratio:
             self.log2_ratio.fill_(self.estimate_shift(clean, target))
-            if self.synthesis_hop < 1 or self.ratio > 4.0:
+            if not 0.125 <= self.ratio <= 4.0:
                 raise ValueError(f"octave: estimated frequency ratio {2 ** float(self.log2_ratio):.3f} is out of range")
         self.band_db.zero_()
         self.out_db.zero_()
