@@ -17,19 +17,4 @@ PACKAGES=(
   gcc libc6-dev                # C compiler for `fxcore export-lv2` (plugins built against lv2-dev's headers)
 )
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -eq 0 ]; then
-  echo "install_hosts: all ${#PACKAGES[@]} packages already installed"
-  exit 0
-fi
-echo "install_hosts: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install_hosts: done"
+exec bash "$(dirname "$0")/apt_install.sh" install_hosts "${PACKAGES[@]}"
