@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
             apply_to_file(args.model, args.input, args.output, device=args.device)
         elif args.cmd == "check-config":
-            from .config import load_config
+            from .validate import load_config
 
             cfg = load_config(args.config)
             print(f"{args.config}: ok ({len(cfg.effects)} effects: {', '.join(cfg.effects)})")

@@ -36,6 +36,11 @@ def esr(pred: np.ndarray, target: np.ndarray) -> float:
     return float(np.sum((t - p) ** 2) / (np.sum(t ** 2) + EPS))
 
 
+def rms_dbfs(x: np.ndarray) -> float:
+    """Root-mean-square level in dBFS: 10·log10(mean x² + 1e-20) (floor −200 for silence)."""
+    return float(10 * np.log10(np.mean(np.square(x, dtype=np.float64)) + 1e-20))
+
+
 # --------------------------------------------------------------------------- spectra
 
 def _frames(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:

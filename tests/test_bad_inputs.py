@@ -285,7 +285,7 @@ CASES: list[Case] = [
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory) -> Path:
     """A real (untrained) model file, as the workflow writes it: the test config's grey-box IR reverb."""
-    from fxcore.config import parse_config
+    from fxcore.validate import parse_config
     from fxcore.models import build_model
     from fxcore.model_io import save_model
 
@@ -391,7 +391,7 @@ def test_render_stage_names_an_overflowing_effect(tmp_path):
 
 def test_the_readmes_model_override_without_a_name_is_accepted(tmp_path):
     """`model: {params: {hidden: 32}}` keeps the default model and overrides one parameter."""
-    from fxcore.config import load_config
+    from fxcore.validate import load_config
 
     config_with(set_key("effects.fuzz.model", {"params": {"hidden": 6}}))(tmp_path)
     cfg = load_config(tmp_path / "other.yaml", check_backends=False)

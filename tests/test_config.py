@@ -7,7 +7,8 @@ import copy
 import pytest
 import yaml
 
-from fxcore.config import EffectConfig, load_config, parse_config
+from fxcore.config import EffectConfig
+from fxcore.validate import load_config, parse_config
 from fxcore.errors import FxcoreError
 
 from .conftest import REPO
