@@ -9,7 +9,7 @@ from torch import nn
 
 
 def esr(y_hat: torch.Tensor, y: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """Error-to-signal ratio Σ(y − ŷ)² / (Σy² + ε): fxcore.metrics.esr for autograd (ε 1e-8 there 1e-10)."""
+    """Error-to-signal ratio Σ(y − ŷ)² / (Σy² + ε): fxcore.metrics.esr for autograd (ε = 1e-8 here, 1e-10 there)."""
     return torch.sum((y - y_hat) ** 2) / (torch.sum(y ** 2) + eps)
 
 
