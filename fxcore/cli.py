@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         if args.cmd == "apply":
-            from .render import apply_to_file
+            from .apply import apply_to_file
 
             apply_to_file(args.model, args.input, args.output, device=args.device)
         elif args.cmd == "check-config":

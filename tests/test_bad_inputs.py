@@ -357,7 +357,7 @@ def test_bad_input(case: Case, tmp_path: Path, model_file: Path) -> None:
 @pytest.mark.parametrize("name, subtype", [("out.wav", "FLOAT"), ("out.aiff", "FLOAT"), ("out.aif", "FLOAT"),
                                            ("out.flac", "PCM_24"), ("out.ogg", "VORBIS")])
 def test_apply_writes_the_format_of_the_extension(tmp_path, model_file, name, subtype):
-    from fxcore.render import apply_to_file
+    from fxcore.apply import apply_to_file
 
     sf.write(str(tmp_path / "in.wav"), 0.25 * noise_tone(0.5, 2), SR, subtype="FLOAT")
     apply_to_file(model_file, tmp_path / "in.wav", tmp_path / "new" / name)  # missing folder: created

@@ -506,7 +506,7 @@ def _effect_cfg(model: str, params: dict, loss=None, **train):
 def test_train_effect_fits_pedalboard_chorus_and_octave_end_to_end(tmp_path):
     """fxcore.train with a grey-box model: initialise → train → model.safetensors → test-split render."""
     from fxcore.config import LossConfig
-    from fxcore.render import render_test_split
+    from fxcore.apply import render_test_split
     from fxcore.model_io import load_model
     from fxcore.train import train_effect
 

@@ -11,7 +11,7 @@ import torch
 
 from fxcore.config import EffectConfig, LossConfig, ModelConfig, SplitConfig, TrainConfig
 from fxcore.dataset import Dataset, build_dataset
-from fxcore.render import apply_to_file, render_test_split
+from fxcore.apply import apply_to_file, render_test_split
 from fxcore.model_io import load_model
 from fxcore.train import train_effect, validation_esr
 
