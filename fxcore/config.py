@@ -61,22 +61,22 @@ class LossConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Training recipe for one effect."""
+    """Training recipe for one effect; these defaults are the project's (config.yaml restates them)."""
 
-    device: str = "auto"
-    sampler: str = "random_windows"
-    segment_samples: int = 8192
+    device: str = "auto"  # cuda if visible, else cpu
+    sampler: str = "random_windows"  # or random_sequential (truncated BPTT, for recurrent models)
+    segment_samples: int = 4096
     warmup_samples: int = 0
     sequence_chunks: int = 8
-    batch_size: int = 16
+    batch_size: int = 8
     lr: float = 4e-3
-    lr_decay: float = 0.5
+    lr_decay: float = 0.01  # lr decays exponentially to lr × lr_decay over the schedule
     lr_schedule: str = "steps"  # decay over max_steps, or "budget": over whichever of steps/seconds ends first
-    max_steps: int = 2000
-    max_seconds: float = 300.0
-    val_every: int = 100
-    checkpoint_every: int = 100
-    patience: int = 8
+    max_steps: int = 9000  # the stop: ≈ 120 s for the default model on a 2-core CPU
+    max_seconds: float = 1800.0  # a safety cap only: a run it ends depends on the machine's load
+    val_every: int = 200
+    checkpoint_every: int = 1000
+    patience: int = 40  # validations without improvement before early stopping
     threads: int = 0
     loss: LossConfig = field(default_factory=LossConfig)
 

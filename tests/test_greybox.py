@@ -496,7 +496,7 @@ def _pedal_dataset(tmp_path, chain, seconds=6.0, tracks=2):
 def _effect_cfg(model: str, params: dict, loss=None, **train):
     from fxcore.config import EffectConfig, LossConfig, ModelConfig, TrainConfig
 
-    tc = dict(segment_samples=8192, batch_size=4, lr=4e-3, max_steps=40, max_seconds=60, val_every=20,
+    tc = dict(segment_samples=8192, batch_size=4, lr=4e-3, lr_decay=0.5, max_steps=40, max_seconds=60, val_every=20,
               checkpoint_every=20, patience=100, threads=1, device="cpu", loss=loss or LossConfig())
     tc.update(train)
     return EffectConfig(name="greybox", backend="pedalboard", chain=[], options={},
