@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from fxcore.config import parse_config
+from fxcore.validate import parse_config
 from fxcore.errors import FxcoreError
 
 from . import nam_system

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fxcore.config import load_config
+from fxcore.validate import load_config
 from fxcore.errors import FxcoreError
 from fxcore.export import export_lv2
 from fxcore.export.bundle import compiler

@@ -33,11 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         if args.cmd == "apply":
-            from .render import apply_to_file
+            from .apply import apply_to_file
 
             apply_to_file(args.model, args.input, args.output, device=args.device)
         elif args.cmd == "check-config":
-            from .config import load_config
+            from .validate import load_config
 
             cfg = load_config(args.config)
             print(f"{args.config}: ok ({len(cfg.effects)} effects: {', '.join(cfg.effects)})")

@@ -9,7 +9,7 @@ from torch import nn
 
 
 def esr(y_hat: torch.Tensor, y: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """Error-to-signal ratio: Σ(y − ŷ)² / (Σy² + ε)."""
+    """Error-to-signal ratio Σ(y − ŷ)² / (Σy² + ε): fxcore.metrics.esr for autograd (ε = 1e-8 here, 1e-10 there)."""
     return torch.sum((y - y_hat) ** 2) / (torch.sum(y ** 2) + eps)
 
 
@@ -55,7 +55,11 @@ class DCLoss(nn.Module):
 class MultiResolutionSTFTLoss(nn.Module):
     """Mean over FFT sizes of spectral convergence ‖|Y|−|Ŷ|‖_F/‖|Y|‖_F + mean |log|Y| − log|Ŷ||.
 
-    Resolutions longer than the signal are skipped; at least one must fit.
+    Resolutions longer than the signal are skipped; at least one must fit. The training-time, autograd
+    twin of fxcore.metrics.mrstft (the number in metrics.json), which differs on purpose in three
+    details: frames are not centred (a training window's zero-padded edges would be scored against a
+    warm-up the model never saw), magnitudes are not rescaled to full scale, and the log floor is a
+    clamp at ε rather than +ε. Unifying them would move either trained models or published metrics.
     """
 
     def __init__(self, fft_sizes: Sequence[int] = (256, 1024, 2048), eps: float = 1e-7):

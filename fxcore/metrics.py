@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+import librosa
 import numpy as np
+import pyloudnorm
+import scipy.signal
 
 from .errors import FxcoreError
 
@@ -36,29 +39,25 @@ def esr(pred: np.ndarray, target: np.ndarray) -> float:
     return float(np.sum((t - p) ** 2) / (np.sum(t ** 2) + EPS))
 
 
+def rms_dbfs(x: np.ndarray) -> float:
+    """Root-mean-square level in dBFS: 10·log10(mean x² + 1e-20) (floor −200 for silence)."""
+    return float(10 * np.log10(np.mean(np.square(x, dtype=np.float64)) + 1e-20))
+
+
 # --------------------------------------------------------------------------- spectra
 
-def _frames(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
-    """Centred frames (zero-padded by n_fft//2 each side, and up to one full frame): (frames, n_fft)."""
-    x = np.asarray(x, dtype=np.float64)
-    pad = n_fft // 2
-    x = np.pad(x, (pad, pad))
-    if len(x) < n_fft:
-        x = np.pad(x, (0, n_fft - len(x)))
-    n = 1 + (len(x) - n_fft) // hop
-    return np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop][:n]
-
-
 def stft_magnitude(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
-    """|STFT| (frames, n_fft//2+1), hann window, scaled by 2/Σw so a full-scale sine peaks at 1.0."""
-    w = np.hanning(n_fft + 1)[:-1]  # periodic hann
-    spec = np.fft.rfft(_frames(x, n_fft, hop) * w, axis=-1)
-    return np.abs(spec) * (2.0 / w.sum())
+    """|STFT| (frames, n_fft//2+1): periodic hann, centred (zero-padded by n_fft//2), × 2/Σw so a full-scale sine peaks at 1.0."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) + 2 * (n_fft // 2) < n_fft:  # shorter than one frame even when centred: one zero-padded frame
+        x = np.pad(x, (0, n_fft - len(x) - 2 * (n_fft // 2)))
+    spec = librosa.stft(x, n_fft=n_fft, hop_length=hop, window="hann", center=True, pad_mode="constant")
+    return np.abs(spec).T * (2.0 / np.sum(scipy.signal.get_window("hann", n_fft, fftbins=True)))
 
 
 def power_db(power: np.ndarray) -> np.ndarray:
-    """10·log10(max(P, P_floor)): dB re full scale, floored at DB_FLOOR."""
-    return 10.0 * np.log10(np.maximum(power, POWER_FLOOR))
+    """10·log10(max(P, P_floor)): dB re full scale (ref 1.0), floored at DB_FLOOR, no top_db clipping."""
+    return librosa.power_to_db(power, ref=1.0, amin=POWER_FLOOR, top_db=None)
 
 
 def mrstft(pred: np.ndarray, target: np.ndarray, sample_rate: int,
@@ -84,12 +83,7 @@ def mrstft(pred: np.ndarray, target: np.ndarray, sample_rate: int,
 
 def hz_to_mel(f: np.ndarray | float) -> np.ndarray:
     """HTK mel scale: m = 2595·log10(1 + f/700)."""
-    return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=np.float64) / 700.0)
-
-
-def mel_to_hz(m: np.ndarray | float) -> np.ndarray:
-    """Inverse HTK mel scale: f = 700·(10^(m/2595) − 1)."""
-    return 700.0 * (10.0 ** (np.asarray(m, dtype=np.float64) / 2595.0) - 1.0)
+    return librosa.hz_to_mel(np.asarray(f, dtype=np.float64), htk=True)
 
 
 @lru_cache(maxsize=16)
@@ -98,12 +92,8 @@ def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax:
     if not 0 <= fmin < fmax <= sample_rate / 2 + 1e-9:
         raise FxcoreError(f"mel range fmin={fmin} fmax={fmax} Hz is invalid at {sample_rate} Hz",
                           fix=f"use 0 <= fmin < fmax <= {sample_rate / 2:g}")
-    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
-    edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
-    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    up = (freqs[None, :] - lo) / (mid - lo)
-    down = (hi - freqs[None, :]) / (hi - mid)
-    fb = np.maximum(0.0, np.minimum(up, down))
+    fb = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=True, norm=None,
+                             dtype=np.float64)
     fb.setflags(write=False)
     return fb
 
@@ -136,8 +126,6 @@ def log_spectral_distance(pred: np.ndarray, target: np.ndarray, sr: int,
 
 def lufs(x: np.ndarray, sr: int) -> float:
     """BS.1770 integrated loudness (pyloudnorm) in LUFS, floored at −70 (silence, < 0.4 s)."""
-    import pyloudnorm
-
     x = np.asarray(x, dtype=np.float64)
     if len(x) < int(math.ceil(LUFS_MIN_SECONDS * sr)) + 1 or not np.any(x):
         return LUFS_FLOOR

@@ -6,13 +6,12 @@ only `save_figure` writes a file. Colours follow the report: clean orange, effec
 
 from __future__ import annotations
 
-import csv
-import math
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
@@ -112,31 +111,29 @@ def waveform_overlay(clean: np.ndarray, target: np.ndarray, pred: np.ndarray, sr
 
 # --------------------------------------------------------------------------- training
 
-def _to_float(value: Any) -> float:
-    if value is None:
-        return math.nan
-    if isinstance(value, str):
-        value = value.strip()
-        if value == "" or value.lower() in ("nan", "none", "null"):
-            return math.nan
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
+def _numbers(values: Sequence[Any]) -> np.ndarray:
+    """Values as float64, NaN where missing or not a number."""
+    return pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(dtype=float)
+
+
+HISTORY_COLUMNS = ("step", "seconds", "train_loss", "val_esr")
 
 
 def read_history(history: Sequence[dict] | str | Path) -> list[dict[str, float]]:
-    """History rows as floats (empty/missing → NaN) from a list of dicts or a CSV file."""
+    """History rows as floats (empty, missing or unparsable → NaN) from a list of dicts or a CSV file."""
     if isinstance(history, (str, Path)):
         path = Path(history)
         if not path.exists():
             raise FxcoreError("training history not found", path, "train the model first")
-        with path.open(newline="") as fh:
-            rows: Iterable[dict] = list(csv.DictReader(fh))
+        try:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except pd.errors.EmptyDataError:  # an empty file: no rows yet
+            return []
     else:
-        rows = history
-    keys = ("step", "seconds", "train_loss", "val_esr")
-    return [{k: _to_float(row.get(k)) for k in keys} for row in rows]
+        table = pd.DataFrame(list(history), dtype=object)
+    table = table.reindex(columns=HISTORY_COLUMNS)
+    numbers = table.apply(lambda column: pd.to_numeric(column, errors="coerce")).astype(float)
+    return numbers.to_dict("records")
 
 
 def training_curve(history: Sequence[dict] | str | Path, title: str = "training") -> Figure:
@@ -184,8 +181,7 @@ def summary_bars(rows: Sequence[dict]) -> Figure:
     w = 0.38
     panels = (("esr", "ESR (log)", True), ("mel_distance", "mel distance (dB)", False))
     for ax, (key, label, log) in zip(axes, panels):
-        model = np.array([_to_float(r.get(key)) for r in rows], dtype=float)
-        clean = np.array([_to_float(r.get(f"{key}_clean")) for r in rows], dtype=float)
+        model, clean = (_numbers([r.get(k) for r in rows]) for k in (key, f"{key}_clean"))
         if log:
             model, clean = (np.where(np.isfinite(v), np.maximum(v, 1e-6), np.nan) for v in (model, clean))
         ax.bar(x - w / 2, model, w, color=COLOURS["model"], label="model")

@@ -221,6 +221,11 @@ def prepare_training_audio(path: str | Path, sample_rate: int, target_peak_db: f
 DEFAULT_TRAINING_AUDIO = "training_audio"
 
 
+def audio_files_in(folder: Path) -> list[Path]:
+    """The wav/flac/ogg/mp3 files directly in `folder`, sorted by name: the one scan of a training-audio folder."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+
+
 def training_audio_files(folder: str | Path | None, source: str | Path = "config.yaml") -> list[Path]:
     """The user audio files (wav/flac/ogg/mp3 directly in the folder, by name) joined to the clean set.
 
@@ -238,7 +243,7 @@ def training_audio_files(folder: str | Path | None, source: str | Path = "config
     if not folder.is_dir():
         raise FxcoreError(f"synth.training_audio {str(folder)!r} is not a folder", source,
                           "point synth.training_audio at a folder of audio files")
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    return audio_files_in(folder)
 
 
 def load_training_audio(folder: str | Path, sample_rate: int,
@@ -249,5 +254,5 @@ def load_training_audio(folder: str | Path, sample_rate: int,
         return []
     if not folder.is_dir():
         raise FxcoreError("training audio path is not a folder", folder, "point synth.training_audio at a folder")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    files = audio_files_in(folder)
     return [(p.name, prepare_training_audio(p, sample_rate, target_peak_db)) for p in files]

@@ -8,7 +8,7 @@ from pathlib import Path
 sys.path.insert(0, workflow.basedir)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
 
-from fxcore.config import check_hosts, parse_config  # noqa: E402
+from fxcore.validate import check_hosts, parse_config  # noqa: E402
 from fxcore.errors import FxcoreError  # noqa: E402
 from fxcore.synth import training_audio_files  # noqa: E402
 

@@ -19,7 +19,8 @@ import soundfile as sf
 from fxcore.audio import write_audio
 from fxcore.effects import make_backend
 from fxcore.effects.reaper_host import rfxchain_text, write_batch_files
-from fxcore.effects.recorded import RecordedBackend, prepare_recorded_pair
+from fxcore.dataset.capture import prepare_recorded_pair
+from fxcore.effects.recorded import RecordedBackend
 from fxcore.errors import FxcoreError
 
 SR = 48000

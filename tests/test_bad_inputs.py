@@ -285,7 +285,7 @@ CASES: list[Case] = [
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory) -> Path:
     """A real (untrained) model file, as the workflow writes it: the test config's grey-box IR reverb."""
-    from fxcore.config import parse_config
+    from fxcore.validate import parse_config
     from fxcore.models import build_model
     from fxcore.model_io import save_model
 
@@ -357,7 +357,7 @@ def test_bad_input(case: Case, tmp_path: Path, model_file: Path) -> None:
 @pytest.mark.parametrize("name, subtype", [("out.wav", "FLOAT"), ("out.aiff", "FLOAT"), ("out.aif", "FLOAT"),
                                            ("out.flac", "PCM_24"), ("out.ogg", "VORBIS")])
 def test_apply_writes_the_format_of_the_extension(tmp_path, model_file, name, subtype):
-    from fxcore.render import apply_to_file
+    from fxcore.apply import apply_to_file
 
     sf.write(str(tmp_path / "in.wav"), 0.25 * noise_tone(0.5, 2), SR, subtype="FLOAT")
     apply_to_file(model_file, tmp_path / "in.wav", tmp_path / "new" / name)  # missing folder: created
@@ -391,7 +391,7 @@ def test_render_stage_names_an_overflowing_effect(tmp_path):
 
 def test_the_readmes_model_override_without_a_name_is_accepted(tmp_path):
     """`model: {params: {hidden: 32}}` keeps the default model and overrides one parameter."""
-    from fxcore.config import load_config
+    from fxcore.validate import load_config
 
     config_with(set_key("effects.fuzz.model", {"params": {"hidden": 6}}))(tmp_path)
     cfg = load_config(tmp_path / "other.yaml", check_backends=False)

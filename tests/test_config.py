@@ -7,7 +7,8 @@ import copy
 import pytest
 import yaml
 
-from fxcore.config import EffectConfig, load_config, parse_config
+from fxcore.config import EffectConfig
+from fxcore.validate import load_config, parse_config
 from fxcore.errors import FxcoreError
 
 from .conftest import REPO
@@ -71,3 +72,19 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("effects: [unclosed\n")
     with pytest.raises(FxcoreError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_defaults_live_in_the_dataclasses():
+    """config.yaml's defaults.train restates TrainConfig's defaults; the schema holds no defaults of its own."""
+    import dataclasses
+    import json
+
+    from fxcore.config import LossConfig, TrainConfig
+
+    shipped = raw_default()["defaults"]["train"]
+    for key, value in shipped.items():
+        default = getattr(TrainConfig(), key)
+        assert (dataclasses.asdict(default) if key == "loss" else default) == value, key
+    assert dataclasses.asdict(LossConfig()) == shipped["loss"]
+    assert '"default"' not in (REPO / "fxcore" / "schemas" / "config.schema.json").read_text()
+    json.loads((REPO / "fxcore" / "schemas" / "config.schema.json").read_text())

@@ -7,7 +7,7 @@ import pytest
 from scipy import signal
 
 from fxcore.audio import read_audio, write_audio
-from fxcore.config import load_config
+from fxcore.validate import load_config
 from fxcore.effects import backend_names, make_backend
 from fxcore.effects.render import render_files
 

@@ -496,7 +496,7 @@ def _pedal_dataset(tmp_path, chain, seconds=6.0, tracks=2):
 def _effect_cfg(model: str, params: dict, loss=None, **train):
     from fxcore.config import EffectConfig, LossConfig, ModelConfig, TrainConfig
 
-    tc = dict(segment_samples=8192, batch_size=4, lr=4e-3, max_steps=40, max_seconds=60, val_every=20,
+    tc = dict(segment_samples=8192, batch_size=4, lr=4e-3, lr_decay=0.5, max_steps=40, max_seconds=60, val_every=20,
               checkpoint_every=20, patience=100, threads=1, device="cpu", loss=loss or LossConfig())
     tc.update(train)
     return EffectConfig(name="greybox", backend="pedalboard", chain=[], options={},
@@ -506,7 +506,7 @@ def _effect_cfg(model: str, params: dict, loss=None, **train):
 def test_train_effect_fits_pedalboard_chorus_and_octave_end_to_end(tmp_path):
     """fxcore.train with a grey-box model: initialise → train → model.safetensors → test-split render."""
     from fxcore.config import LossConfig
-    from fxcore.render import render_test_split
+    from fxcore.apply import render_test_split
     from fxcore.model_io import load_model
     from fxcore.train import train_effect
 

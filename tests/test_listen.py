@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fxcore import metrics as M
-from fxcore.config import parse_config
+from fxcore.validate import parse_config
 from fxcore.errors import FxcoreError
 from fxcore.listen.excerpts import LISTEN_LUFS, PEAK_CEILING, choose_excerpts, loudness_match, windowed_esr
 from fxcore.listen.page import listen_html, script_json

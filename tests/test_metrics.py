@@ -99,3 +99,53 @@ def test_length_mismatch_and_shape_raise(noise):
     bad[10] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         metrics.evaluate(noise, noise, bad, SR)
+
+
+def _pinned_signals(sr: int = 16000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """clean (tone + noise, then 0.25 s of silence), target = 0.7·tanh(3·clean), pred = target + faint noise."""
+    rng = np.random.default_rng(1234)
+    t = np.arange(sr) / sr
+    clean = 0.5 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.standard_normal(sr)
+    clean[-sr // 4:] = 0.0
+    target = 0.7 * np.tanh(3 * clean)
+    pred = target + 0.01 * rng.standard_normal(sr)
+    return clean.astype(np.float32), target.astype(np.float32), pred.astype(np.float32)
+
+
+# Computed with the hand-written numpy STFT/mel/dB code that librosa replaced: metrics.json must not move.
+PINNED_METRICS = {
+    "esr": 0.0005243890601987178,
+    "esr_clean": 0.09790885739550634,
+    "mrstft": 2.068666678406296,
+    "mrstft_clean": 0.6695080996895291,
+    "mel_distance": 5.079995698673308,
+    "mel_distance_clean": 1.9656972644392012,
+    "lsd": 4.549435022523386,
+    "lsd_clean": 4.422821304975673,
+    "lufs_pred": -7.570338470870656,
+    "lufs_target": -7.57374489241072,
+    "lufs_clean": -10.526592837964404,
+    "lufs_diff": 0.0034064215400642084,
+    "lufs_diff_clean": 2.9528479455536845,
+}
+
+
+def test_every_metric_is_pinned_to_its_reference_value():
+    clean, target, pred = _pinned_signals()
+    got = metrics.evaluate(clean, target, pred, 16000)
+    # the hiss in the silent quarter costs the model on every spectral metric
+    assert got.pop("closer_to_target_than_clean") == {"esr": True, "mrstft": False, "mel_distance": False,
+                                                      "lsd": False, "lufs": True}
+    assert got == {k: pytest.approx(v, rel=1e-6) for k, v in PINNED_METRICS.items()}
+
+
+PINNED_MEL_SHAPE = (80, 32)
+PINNED_MEL = [-46.96701684501347, -80.0, -1.891571390484423, -46.543862681011525, -41.780186991696894]
+
+
+def test_mel_spectrogram_is_pinned():
+    _, target, _ = _pinned_signals()
+    mel = metrics.mel_spectrogram(target, 16000)
+    assert mel.shape == PINNED_MEL_SHAPE
+    assert [float(mel.mean()), float(mel.min()), float(mel.max()), float(mel[10, 5]), float(mel[40, 20])] == \
+        pytest.approx(PINNED_MEL, rel=1e-6)

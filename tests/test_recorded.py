@@ -13,7 +13,7 @@ from scipy import signal
 from fxcore.audio import write_audio
 from fxcore.dataset.align import measure_latency
 from fxcore.effects import make_backend
-from fxcore.effects.recorded import prepare_recorded_pair
+from fxcore.dataset.capture import prepare_recorded_pair
 from fxcore.errors import FxcoreError
 from fxcore.synth import click_train, synthesize_track
 

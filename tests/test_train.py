@@ -11,7 +11,7 @@ import torch
 
 from fxcore.config import EffectConfig, LossConfig, ModelConfig, SplitConfig, TrainConfig
 from fxcore.dataset import Dataset, build_dataset
-from fxcore.render import apply_to_file, render_test_split
+from fxcore.apply import apply_to_file, render_test_split
 from fxcore.model_io import load_model
 from fxcore.train import train_effect, validation_esr
 
@@ -19,7 +19,7 @@ from .conftest import SR
 
 
 def effect_cfg(model: str = "wavenet", params: dict | None = None, **train) -> EffectConfig:
-    tc = dict(segment_samples=1024, batch_size=4, lr=0.01, max_steps=40, max_seconds=120, val_every=10,
+    tc = dict(segment_samples=1024, batch_size=4, lr=0.01, lr_decay=0.5, max_steps=40, max_seconds=120, val_every=10,
               checkpoint_every=5, patience=100, threads=1, loss=LossConfig(pre_emphasis=0.95))
     tc.update(train)
     return EffectConfig(name="fuzz", backend="pedalboard", chain=[], options={},

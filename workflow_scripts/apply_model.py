@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from fxcore.jobs import job
-from fxcore.render import render_test_split
+from fxcore.apply import render_test_split
 
 with job(snakemake):  # noqa: F821
     s = snakemake  # noqa: F821

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from fxcore.config import EffectConfig
-from fxcore.evaluate import make_report
+from fxcore.report import make_report
 from fxcore.jobs import job
 
 with job(snakemake):  # noqa: F821

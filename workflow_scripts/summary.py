@@ -1,6 +1,6 @@
 """Snakemake adapter: results/summary.csv and summary.pdf over all effects."""
 
-from fxcore.evaluate import make_summary
+from fxcore.report import make_summary
 from fxcore.jobs import job
 
 with job(snakemake):  # noqa: F821

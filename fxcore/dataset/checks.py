@@ -7,13 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FxcoreError
+from ..metrics import rms_dbfs
 
 SILENCE_DBFS = -90.0
-
-
-def rms_dbfs(x: np.ndarray) -> float:
-    """Root-mean-square level in dBFS (−inf-safe: floor −200)."""
-    return float(10 * np.log10(np.mean(np.square(x, dtype=np.float64)) + 1e-20))
 
 
 def check_pair(clean: np.ndarray, processed: np.ndarray, clean_path: str | Path, processed_path: str | Path,

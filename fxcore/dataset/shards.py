@@ -23,6 +23,7 @@ from ..audio import read_audio
 from ..config import SplitConfig
 from ..errors import FxcoreError, config_source
 from .align import measure_latency, shift_left
+from .capture import prepare_recorded_pair
 from .checks import check_pair
 
 SPLITS = ("train", "val", "test")
@@ -69,8 +70,6 @@ def build_dataset(out_dir: str | Path, pairs: dict[str, tuple[Path, Path]], clic
 def build_recorded_dataset(out_dir: str | Path, options: dict[str, Any], split: SplitConfig,
                            sample_rate: int) -> dict:
     """A user's recorded clean/processed capture as a one-track dataset (latency = onset of the estimated response)."""
-    from ..effects.recorded import prepare_recorded_pair
-
     keys = {k: options[k] for k in ("latency", "repeat", "max_latency_s", "repeat_max_esr", "channel")
             if k in options}
     clean, target, report = prepare_recorded_pair(options["clean"], options["processed"], sample_rate, **keys)

@@ -7,7 +7,7 @@
       - uri: http://calf.sourceforge.net/plugins/Reverb
     options: {downmix: mean, block_size: 512, compensate_latency: true, timeout_s: 600, lv2_path: []}
 
-Every render runs in a child process (`runner.py lv2-render`): lilv (Debian `liblilv-0-0`) over
+Every render runs in a child process (`python -m fxcore.plugin_child lv2-render`): lilv (Debian `liblilv-0-0`) over
 ctypes, with urid:map/unmap, options, bounded/fixed block length, a synchronous worker and log.
 A plugin that crashes or hangs fails that render with a one-line FxcoreError; the workflow lives.
 Mono/stereo: every audio input gets the (mono) signal; outputs are averaged (`downmix: mean`) or
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .base import EffectBackend, fit_length, register_backend
-from .runner import run_child
+from .child import run_child
 
 DEFAULT_LV2_PATH = ["~/.lv2", "/usr/local/lib/lv2", "/usr/lib/x86_64-linux-gnu/lv2", "/usr/lib/lv2"]
 _STEP_KEYS = {"uri", "controls"}

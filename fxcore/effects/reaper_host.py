@@ -27,7 +27,7 @@ import numpy as np
 import soundfile as sf
 
 from .base import EffectBackend, fit_length, register_backend
-from .runner import run_tool
+from .child import run_tool
 
 JS_SLIDERS = 64
 _OPTION_KEYS = {"executable", "fxchain", "fx_channels", "output_channels", "outfmt", "downmix", "timeout_s",

@@ -31,7 +31,8 @@ import numpy as np
 import soundfile as sf
 
 from .base import EffectBackend, fit_length, register_backend
-from .runner import ladspa_search_path, run_child, run_tool
+from ..plugin_child.ladspa import ladspa_search_path
+from .child import run_child, run_tool
 
 log = logging.getLogger("fxcore.sox")
 _OPTION_KEYS = {"executable", "ladspa_path", "downmix", "timeout_s"}

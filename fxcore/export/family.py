@@ -39,8 +39,6 @@ def register_emitter(*names: str) -> Callable[[Emitter], Emitter]:
 
 def emitter(name: str) -> Emitter:
     """The emitter for a model family, or a one-line error naming the families that export."""
-    from . import chorus, fir, octave, rnn, wavenet, wiener_hammerstein  # noqa: F401  (registration side effects)
-
     if name not in _EMITTERS:
         raise FxcoreError(f"model family {name!r} cannot be exported as a plugin yet", None,
                           f"families that export: {', '.join(sorted(_EMITTERS))}")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import read_audio, write_audio
-from ..effects.runner import run_child
+from ..effects.child import run_child
 from ..errors import FxcoreError
 from .bundle import MARKER
 
