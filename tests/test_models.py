@@ -14,7 +14,7 @@ torch.set_num_threads(1)
 
 SR = 8000
 BLACK_BOX = ["cnn", "lstm", "gru", "wavenet", "wiener_hammerstein"]  # grey-box models' own behaviour: tests/test_greybox.py
-NON_CAUSAL = {"octave"}  # documented in fxcore/models/pitch.py: looks (L + n_fft)/2 − 1 ahead, stateless forward
+NON_CAUSAL = {"octave"}  # documented in fxcore/models/octave.py: looks (L + n_fft)/2 − 1 ahead, stateless forward
 SMALL = {"cnn": {"window": 16, "channels": 8, "hidden": 8}, "lstm": {"hidden_size": 8},
          "gru": {"hidden_size": 8}, "wavenet": {"channels": 6, "dilations": [1, 2, 4, 8], "linear_taps": 8},
          "wiener_hammerstein": {"branches": 3, "hidden": 8, "taps_in": 4, "taps_out": 16, "linear_taps": 48,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..models.pitch import OctaveShift
+from ..models.octave import OctaveShift
 from .cgen import c_array, c_defines, c_source
 from .family import CModel, register_emitter
 
