@@ -20,7 +20,7 @@ import io
 import logging
 import time
 import zlib
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +114,9 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
     if tc.threads > 0:
         torch.set_num_threads(tc.threads)
     device = select_device(tc.device)
+    auto_ranking = None
+    if cfg.model.name == "auto":  # pick the family first (fxcore.auto), then train it like any model
+        cfg, auto_ranking = _select(dataset_dir, cfg, seed)
     seed = effect_seed(seed, cfg.name)
     torch.manual_seed(seed)
     data = Dataset(dataset_dir)
@@ -225,12 +228,30 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
              "device": str(device), "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
              "steps": step, "seconds": round(elapsed, 2), "stop_reason": stop_reason, "val_metric": val_metric, "best_val_esr": best_val,
              "best_step": best_step, "resumed": resumed, "seed": seed, "train": asdict(tc)}
+    if auto_ranking is not None:
+        facts["auto_ranking"] = auto_ranking
     # The model file holds no wall-clock facts: same config + seed → same bytes (train.json has the timing).
     save_model(out_dir / MODEL_FILENAME, model, cfg.model.params, facts={k: v for k, v in facts.items() if k != "seconds"})
     write_text(out_dir / "history.csv", history_csv(history))
     write_json(out_dir / "train.json", facts)
     discard_checkpoint(ckpt_path)
     return facts
+
+
+def _select(dataset_dir: str | Path, cfg: Recipe | EffectConfig, seed: int) -> tuple[Any, list[dict[str, Any]]]:
+    """`model: auto`: the winning family's recipe, the selection's time taken off a time budget."""
+    from .auto import DEFAULT_CANDIDATES, family_recipe, select_family
+
+    params = cfg.model.params
+    t0 = time.perf_counter()
+    winner, ranking = select_family(dataset_dir, cfg, seed, params.get("candidates") or DEFAULT_CANDIDATES,
+                                    float(params.get("trial_seconds", 8.0)))
+    used = time.perf_counter() - t0
+    chosen = family_recipe(cfg, winner)
+    if chosen.train.lr_schedule == "budget":
+        chosen = replace(chosen, train=replace(chosen.train, max_seconds=max(1.0, chosen.train.max_seconds - used)))
+    log.info("%s: model auto chose %s (val ESR %.4g) in %.1f s", cfg.name, winner, ranking[0]["val_esr"], used)
+    return chosen, ranking
 
 
 def history_csv(rows: list[dict[str, Any]]) -> str:
