@@ -126,6 +126,16 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _write_csv(path: str, rows: list[dict]) -> None:
+    from fxcore.atomic import write_text
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    write_text(path, buf.getvalue())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table; write the CSV. Returns the exit status."""
     p = argparse.ArgumentParser(prog="python -m bench.generalise", description=__doc__.split("\n\n")[0])
@@ -203,19 +213,14 @@ def main(argv: list[str] | None = None) -> int:
                         t["auto_ratio"] = fx["fxcore auto"] / max(fx["fxcore hand-picked"], 1e-300)
             rows += table
             print(format_table(table), file=sys.stderr, flush=True)
+            _write_csv(a.out, rows)  # after every row: a long run that is stopped keeps what it measured
     except FxcoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    from fxcore.atomic import write_text
-
     print(f"budget {a.budget_s:g} s per system (drive/amp/chain {a.drive_budget_s:g} s), pieces {a.piece_s:g} s, "
           f"seed {a.seed}; test = held-out instruments and notes")
     print(format_table(rows))
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    write_text(a.out, buf.getvalue())
+    _write_csv(a.out, rows)
     print(f"wrote {a.out}")
     return 0
 

@@ -13,7 +13,9 @@ windows must hold its memory — 1.5 s for a reverb's IR, 0.1 s for a chorus). S
    chorus's 14 s) is tried only if that family leads the ranking.
 3. A candidate whose initialisation fails (e.g. an LFO analysis that finds no modulation in the
    audio) is ranked last with its error, not fatal.
-4. The winner is the lowest validation ESR. Its recipe replaces the effect's window settings;
+4. Candidates are tried cheapest first; once one reaches a validation ESR ≤ `good_enough`
+   (1e-4: inaudible), the rest are not tried — an EQ or a tremolo is settled in seconds.
+5. The winner is the lowest validation ESR. Its recipe replaces the effect's window settings;
    the effect's own stopping rules (max_steps, max_seconds, lr_schedule) still apply, with the
    selection's wall time taken off a time budget (`lr_schedule: budget`).
 
@@ -53,21 +55,21 @@ class Family:
 
 LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr": 1e-3, "val_every": 25,
         "max_steps": 150}
+# In order of cost (cheapest closed-form fits first), so `good_enough` can end the search early.
 FAMILIES: dict[str, Family] = {
+    "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
+                                                   "max_steps": 300}),
     "ir": Family(ModelConfig("ir", {"seconds": 2.0}), LONG),
     "feedback_delay": Family(ModelConfig("feedback_delay", {}), {**LONG, "segment_samples": 98304}),
-    "chorus": Family(ModelConfig("chorus", {"max_delay_ms": 100.0}), {"segment_samples": 16384, "batch_size": 8,
-                                                                       "val_every": 50, "max_steps": 300}),
-    "flanger": Family(ModelConfig("chorus", {"max_delay_ms": 20.0, "learn_feedback": True}),
-                      {"segment_samples": 8192, "batch_size": 8, "val_every": 50,
-                       "max_steps": 300}, after="chorus"),
-    "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
-                                                             "max_steps": 300}),
-    "wiener_hammerstein": Family(ModelConfig("wiener_hammerstein", {}), {}),
+    "wiener_hammerstein": Family(ModelConfig("wiener_hammerstein", {}), {"segment_samples": 4096, "batch_size": 8}),
     "dynamics": Family(ModelConfig("wiener_hammerstein", {"dynamics": True}),
                        {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 1500}),
+    "chorus": Family(ModelConfig("chorus", {"max_delay_ms": 100.0}), {"segment_samples": 16384, "batch_size": 8,
+                                                                       "val_every": 50, "max_steps": 300}),
     "drive_then_echo": Family(ModelConfig("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),
                               {**LONG, "segment_samples": 65536, "max_steps": 1500}),
+    "flanger": Family(ModelConfig("chorus", {"max_delay_ms": 20.0, "learn_feedback": True}),
+                      {"segment_samples": 8192, "batch_size": 8, "val_every": 50, "max_steps": 300}, after="chorus"),
 }
 DEFAULT_CANDIDATES = tuple(FAMILIES)
 
@@ -87,7 +89,7 @@ def family_recipe(recipe: Recipe, family: str) -> Recipe:
 
 
 def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates: list[str] | tuple[str, ...],
-                  trial_seconds: float) -> tuple[str, list[dict[str, Any]]]:
+                  trial_seconds: float, good_enough: float = 1e-4) -> tuple[str, list[dict[str, Any]]]:
     """Fit and trial every candidate (see the module docstring); return (winner, ranking best first)."""
     from .train import train_effect  # a cycle otherwise: train dispatches `auto` here
 
@@ -95,8 +97,12 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
     if unknown or not candidates:
         raise FxcoreError(f"unknown auto candidate(s) {unknown}", None, f"use names from {', '.join(FAMILIES)}")
     ranking: list[dict[str, Any]] = []
-    for name in sorted(candidates, key=lambda c: FAMILIES[c].after is not None):
+    order = list(FAMILIES)
+    for name in sorted(candidates, key=order.index):
         lead = min(ranking, key=lambda r: r["val_esr"])["family"] if ranking else None
+        if ranking and min(r["val_esr"] for r in ranking) <= good_enough:
+            log.info("auto: %s leads with val ESR ≤ %g: the rest are not tried", lead, good_enough)
+            break
         if FAMILIES[name].after is not None and FAMILIES[name].after in candidates and lead != FAMILIES[name].after:
             log.info("auto: %s skipped (%s does not lead)", name, FAMILIES[name].after)
             continue

@@ -245,7 +245,7 @@ def _select(dataset_dir: str | Path, cfg: Recipe | EffectConfig, seed: int) -> t
     params = cfg.model.params
     t0 = time.perf_counter()
     winner, ranking = select_family(dataset_dir, cfg, seed, params.get("candidates") or DEFAULT_CANDIDATES,
-                                    float(params.get("trial_seconds", 8.0)))
+                                    float(params.get("trial_seconds", 8.0)), float(params.get("good_enough", 1e-4)))
     used = time.perf_counter() - t0
     chosen = family_recipe(cfg, winner)
     if chosen.train.lr_schedule == "budget":

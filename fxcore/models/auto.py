@@ -20,10 +20,12 @@ class AutoSelect(EffectModel):
     """Placeholder for `model: auto`; see fxcore.auto for the selection it stands for.
 
     params: candidates (family names from fxcore.auto.FAMILIES; default all), trial_seconds
-    (gradient-descent seconds per candidate before the ranking on the validation split).
+    (gradient-descent seconds per candidate before the ranking on the validation split),
+    good_enough (a validation ESR that ends the search early).
     """
 
-    def __init__(self, sample_rate: int, candidates: list[str] | None = None, trial_seconds: float = 8.0):
+    def __init__(self, sample_rate: int, candidates: list[str] | None = None, trial_seconds: float = 8.0,
+                 good_enough: float = 1e-4):
         super().__init__(sample_rate)
         from ..auto import DEFAULT_CANDIDATES, FAMILIES
 
@@ -34,7 +36,7 @@ class AutoSelect(EffectModel):
                               f"use names from {', '.join(FAMILIES)}")
         if not trial_seconds > 0:
             raise FxcoreError("model 'auto': trial_seconds must be > 0", None, "set e.g. trial_seconds: 8")
-        self.trial_seconds = float(trial_seconds)
+        self.trial_seconds, self.good_enough = float(trial_seconds), float(good_enough)
         self.register_buffer("unused", torch.zeros(1))
 
     def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
