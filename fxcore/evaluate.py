@@ -73,6 +73,10 @@ def make_report(cfg: EffectConfig, metrics_path: str | Path, plots_dir: str | Pa
     training_facts = {k: facts[k] for k in ("device", "device_name", "parameters", "steps", "seconds",
                                             "stop_reason", "best_val_esr", "best_step")}
     figures = [_png_figure(p) for p in sorted(Path(plots_dir).glob("*.png"))]
+    if facts.get("auto_ranking"):  # model: auto — which families were tried, and why this one won
+        from .report import auto_ranking_page
+
+        figures.insert(0, auto_ranking_page(facts["model"], facts["auto_ranking"]))
     if capture and capture.get("response"):  # where the estimated response starts: the removed latency
         figures.append(P.capture_response(capture["response"], manifest["sample_rate"]))
     build_report(out_pdf, effect=cfg.name, metrics=metrics, figures=figures,

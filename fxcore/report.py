@@ -246,6 +246,20 @@ def _appendix_pages(headings: list[str], blocks: dict[str, str]) -> list[Figure]
     return pages
 
 
+def auto_ranking_page(chosen: str, ranking: Sequence[dict]) -> Figure:
+    """`model: auto`: one page with every candidate family's validation ESR and seconds, best first."""
+    fig = new_figure(*A4)
+    fig.text(0.07, 1 - 0.5 / A4[1], f"model: auto — chose {chosen}", fontsize=12, fontweight="bold", va="top")
+    fig.text(0.07, 1 - 0.85 / A4[1], "Each family: closed-form initialise on the train split + a short training "
+             "trial, ranked by ESR on the validation split.", fontsize=8, va="top")
+    rows = [[r["family"], r["model"], fmt(r["val_esr"]), fmt(r["seconds"]), _clip(r.get("error", ""), 40)]
+            for r in ranking]
+    height = min(0.8, 0.035 * (len(rows) + 1))
+    _draw_table(fig, (0.07, 0.88 - height, 0.86, height), ["family", "model", "val ESR", "seconds", "note"], rows,
+                [0.22, 0.22, 0.14, 0.12, 0.3])
+    return fig
+
+
 def build_report(path: str | Path, *, effect: str, metrics: dict, figures: Sequence[Figure], chain: object,
                  model_config: dict, dataset_facts: dict, training_facts: dict, notes: str = "") -> None:
     """Write a multi-page PDF: page 1 = metrics table + setup (+ the user's notes); then one page per figure;
