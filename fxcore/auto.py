@@ -126,4 +126,7 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
     if not math.isfinite(ranking[0]["val_esr"]):
         raise FxcoreError("model: auto could not fit any candidate family", None,
                           "check the dataset (silent or misaligned target?) or name a model")
+    for r in ranking:  # strict JSON in train.json: a failed candidate has no score
+        if not math.isfinite(r["val_esr"]):
+            r["val_esr"] = None
     return ranking[0]["family"], ranking
