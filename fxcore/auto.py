@@ -15,7 +15,8 @@ windows must hold its memory — 1.5 s for a reverb's IR, 0.1 s for a chorus). S
    audio) is ranked last with its error, not fatal.
 4. Candidates are tried cheapest first; once one reaches a validation ESR ≤ `good_enough`
    (1e-4: inaudible), the rest are not tried — an EQ or a tremolo is settled in seconds.
-5. The winner is the lowest validation ESR. Its recipe replaces the effect's window settings;
+5. The winner is the lowest validation ESR. Training goes on from its weights after the trial
+   (its closed-form fit is not repeated). Its recipe replaces the effect's window settings;
    the effect's own stopping rules (max_steps, max_seconds, lr_schedule) still apply, with the
    selection's wall time taken off a time budget (`lr_schedule: budget`).
 
@@ -89,14 +90,21 @@ def family_recipe(recipe: Recipe, family: str) -> Recipe:
 
 
 def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates: list[str] | tuple[str, ...],
-                  trial_seconds: float, good_enough: float = 1e-4) -> tuple[str, list[dict[str, Any]]]:
-    """Fit and trial every candidate (see the module docstring); return (winner, ranking best first)."""
+                  trial_seconds: float, good_enough: float = 1e-4
+                  ) -> tuple[str, list[dict[str, Any]], dict[str, Any] | None]:
+    """Fit and trial every candidate (see the module docstring).
+
+    Returns (winner, ranking best first, the winner's weights after its trial): training goes on
+    from those weights rather than repeating the winner's initialisation.
+    """
+    from .model_io import MODEL_FILENAME, load_model
     from .train import train_effect  # a cycle otherwise: train dispatches `auto` here
 
     unknown = [c for c in candidates if c not in FAMILIES]
     if unknown or not candidates:
         raise FxcoreError(f"unknown auto candidate(s) {unknown}", None, f"use names from {', '.join(FAMILIES)}")
     ranking: list[dict[str, Any]] = []
+    best_state: dict[str, Any] | None = None
     order = list(FAMILIES)
     for name in sorted(candidates, key=order.index):
         lead = min(ranking, key=lambda r: r["val_esr"])["family"] if ranking else None
@@ -113,7 +121,9 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
         try:
             with tempfile.TemporaryDirectory(prefix="fxcore-auto-") as tmp:
                 facts = train_effect(dataset_dir, trial, tmp, seed, checkpoint_dir=tmp, progress=False)
-            val, note = float(facts["best_val_esr"]), ""
+                val, note = float(facts["best_val_esr"]), ""
+                if not ranking or val < min(r["val_esr"] for r in ranking):
+                    best_state = load_model(Path(tmp) / MODEL_FILENAME).state_dict()
         except (ValueError, RuntimeError, FxcoreError) as exc:  # an analysis that finds nothing to fit
             val, note = math.inf, f"{type(exc).__name__}: {exc}"[:200]
         row = {"family": name, "model": trial.model.name, "params": trial.model.params, "val_esr": val,
@@ -129,4 +139,4 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
     for r in ranking:  # strict JSON in train.json: a failed candidate has no score
         if not math.isfinite(r["val_esr"]):
             r["val_esr"] = None
-    return ranking[0]["family"], ranking
+    return ranking[0]["family"], ranking, best_state

@@ -114,15 +114,18 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
     if tc.threads > 0:
         torch.set_num_threads(tc.threads)
     device = select_device(tc.device)
-    auto_ranking = None
-    if cfg.model.name == "auto":  # pick the family first (fxcore.auto), then train it like any model
-        cfg, auto_ranking = _select(dataset_dir, cfg, seed)
+    auto_ranking, start_state = None, None
+    if cfg.model.name == "auto":  # pick the family first (fxcore.auto), then train it on from its trial
+        cfg, auto_ranking, start_state = _select(dataset_dir, cfg, seed)
     seed = effect_seed(seed, cfg.name)
     torch.manual_seed(seed)
     data = Dataset(dataset_dir)
     model = build_model(cfg.model.name, cfg.model.params, data.sample_rate)
     check_segment(cfg.name, tc, model.receptive_field)
-    model.initialise(data.concat("train", "clean"), data.concat("train", "target"))
+    if start_state is not None:
+        model.load_state_dict(start_state)  # auto: the winner's weights after its trial
+    else:
+        model.initialise(data.concat("train", "clean"), data.concat("train", "target"))
     model.to(device)
     warmup = max(tc.warmup_samples, model.receptive_field - 1)
     loss_fn = build_loss(tc.loss.pre_emphasis, tc.loss.mrstft_weight, tc.loss.dc_weight, tc.loss.esr_weight).to(device)
@@ -238,20 +241,22 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
     return facts
 
 
-def _select(dataset_dir: str | Path, cfg: Recipe | EffectConfig, seed: int) -> tuple[Any, list[dict[str, Any]]]:
-    """`model: auto`: the winning family's recipe, the selection's time taken off a time budget."""
+def _select(dataset_dir: str | Path, cfg: Recipe | EffectConfig, seed: int
+            ) -> tuple[Any, list[dict[str, Any]], dict[str, Any] | None]:
+    """`model: auto`: the winning family's recipe (the selection's time taken off a time budget),
+    the ranking, and the winner's weights after its trial."""
     from .auto import DEFAULT_CANDIDATES, family_recipe, select_family
 
     params = cfg.model.params
     t0 = time.perf_counter()
-    winner, ranking = select_family(dataset_dir, cfg, seed, params.get("candidates") or DEFAULT_CANDIDATES,
+    winner, ranking, state = select_family(dataset_dir, cfg, seed, params.get("candidates") or DEFAULT_CANDIDATES,
                                     float(params.get("trial_seconds", 8.0)), float(params.get("good_enough", 1e-4)))
     used = time.perf_counter() - t0
     chosen = family_recipe(cfg, winner)
     if chosen.train.lr_schedule == "budget":
         chosen = replace(chosen, train=replace(chosen.train, max_seconds=max(1.0, chosen.train.max_seconds - used)))
     log.info("%s: model auto chose %s (val ESR %.4g) in %.1f s", cfg.name, winner, ranking[0]["val_esr"], used)
-    return chosen, ranking
+    return chosen, ranking, state
 
 
 def history_csv(rows: list[dict[str, Any]]) -> str:
