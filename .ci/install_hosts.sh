@@ -4,6 +4,7 @@
 #   sox + caps/tap/swh     → backend `sox` (SoX built-ins + LADSPA plugins)
 #   liblilv-0-0 + plugins  → backend `lv2` (in-process lilv host via ctypes, in a subprocess)
 #   zam-plugins            → backend `vst3` (pedalboard.load_plugin on /usr/lib/vst3/*.vst3)
+#   fluidsynth + GM sf2    → fxcore.material (instrument audio for bench/generalise.py)
 # REAPER is not packaged by Debian: backend `reaper` needs it installed by hand.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ PACKAGES=(
   guitarix-lv2 calf-plugins    # LV2 plugins: guitarix amps/pedals/cabinets, calf reverb/chorus/…
   zam-plugins                  # VST3 (and LV2) plugins: ZamTube, ZamComp, ZamVerb …
   gcc libc6-dev                # C compiler for `fxcore export-lv2` (plugins built against lv2-dev's headers)
+  fluidsynth fluid-soundfont-gm # real playing material (fxcore/material.py): MIDI → FluidR3 GM instruments
 )
 
 exec bash "$(dirname "$0")/apt_install.sh" install_hosts "${PACKAGES[@]}"

@@ -20,7 +20,7 @@ import io
 import logging
 import time
 import zlib
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -103,12 +103,18 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
     if tc.threads > 0:
         torch.set_num_threads(tc.threads)
     device = select_device(tc.device)
+    auto_ranking, start_state = None, None
+    if cfg.model.name == "auto":  # pick the family first (fxcore.auto), then train it on from its trial
+        cfg, auto_ranking, start_state = _select(dataset_dir, cfg, seed)
     seed = effect_seed(seed, cfg.name)
     torch.manual_seed(seed)
     data = Dataset(dataset_dir)
     model = build_model(cfg.model.name, cfg.model.params, data.sample_rate)
     check_segment(cfg.name, tc, model.receptive_field, config_source())
-    model.initialise(data.concat("train", "clean"), data.concat("train", "target"))
+    if start_state is not None:
+        model.load_state_dict(start_state)  # auto: the winner's weights after its trial
+    else:
+        model.initialise(data.concat("train", "clean"), data.concat("train", "target"))
     model.to(device)
     warmup = max(tc.warmup_samples, model.receptive_field - 1)
     loss_fn = build_loss(tc.loss.pre_emphasis, tc.loss.mrstft_weight, tc.loss.dc_weight, tc.loss.esr_weight).to(device)
@@ -214,12 +220,32 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
              "device": str(device), "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
              "steps": step, "seconds": round(elapsed, 2), "stop_reason": stop_reason, "val_metric": val_metric, "best_val_esr": best_val,
              "best_step": best_step, "resumed": resumed, "seed": seed, "train": asdict(tc)}
+    if auto_ranking is not None:
+        facts["auto_ranking"] = auto_ranking
     # The model file holds no wall-clock facts: same config + seed → same bytes (train.json has the timing).
     save_model(out_dir / MODEL_FILENAME, model, cfg.model.params, facts={k: v for k, v in facts.items() if k != "seconds"})
     write_text(out_dir / "history.csv", history_csv(history))
     write_json(out_dir / "train.json", facts)
     discard_checkpoint(ckpt_path)
     return facts
+
+
+def _select(dataset_dir: str | Path, cfg: Recipe | EffectConfig, seed: int
+            ) -> tuple[Any, list[dict[str, Any]], dict[str, Any] | None]:
+    """`model: auto`: the winning family's recipe (the selection's time taken off a time budget),
+    the ranking, and the winner's weights after its trial."""
+    from .auto import DEFAULT_CANDIDATES, family_recipe, select_family
+
+    params = cfg.model.params
+    t0 = time.perf_counter()
+    winner, ranking, state = select_family(dataset_dir, cfg, seed, params.get("candidates") or DEFAULT_CANDIDATES,
+                                    float(params.get("trial_seconds", 8.0)), float(params.get("good_enough", 1e-4)))
+    used = time.perf_counter() - t0
+    chosen = family_recipe(cfg, winner)
+    if chosen.train.lr_schedule == "budget":
+        chosen = replace(chosen, train=replace(chosen.train, max_seconds=max(1.0, chosen.train.max_seconds - used)))
+    log.info("%s: model auto chose %s (val ESR %.4g) in %.1f s", cfg.name, winner, ranking[0]["val_esr"], used)
+    return chosen, ranking, state
 
 
 def history_csv(rows: list[dict[str, Any]]) -> str:

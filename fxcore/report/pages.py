@@ -128,6 +128,20 @@ def _png_figure(path: Path) -> Figure:
     return fig
 
 
+def auto_ranking_page(chosen: str, ranking: Sequence[dict]) -> Figure:
+    """`model: auto`: one page with every candidate family's validation ESR and seconds, best first."""
+    fig = new_figure(*A4)
+    fig.text(0.07, 1 - 0.5 / A4[1], f"model: auto — chose {chosen}", fontsize=12, fontweight="bold", va="top")
+    fig.text(0.07, 1 - 0.85 / A4[1], "Each family: closed-form initialise on the train split + a short training "
+             "trial, ranked by ESR on the validation split.", fontsize=8, va="top")
+    rows = [[r["family"], r["model"], fmt(r["val_esr"]), fmt(r["seconds"]), clip(r.get("error", ""), 40)]
+            for r in ranking]
+    height = min(0.8, 0.035 * (len(rows) + 1))
+    draw_table(fig, (0.07, 0.88 - height, 0.86, height), ["family", "model", "val ESR", "seconds", "note"], rows,
+               [0.22, 0.22, 0.14, 0.12, 0.3])
+    return fig
+
+
 def make_report(cfg: EffectConfig, metrics_path: str | Path, plots_dir: str | Path, manifest_path: str | Path,
                 train_json: str | Path, out_pdf: str | Path, notes: str = "") -> None:
     """Assemble results/<effect>/report.pdf from the evaluation outputs."""
@@ -144,6 +158,8 @@ def make_report(cfg: EffectConfig, metrics_path: str | Path, plots_dir: str | Pa
     training_facts = {k: facts[k] for k in ("device", "device_name", "parameters", "steps", "seconds",
                                             "stop_reason", "best_val_esr", "best_step")}
     figures = [_png_figure(p) for p in sorted(Path(plots_dir).glob("*.png"))]
+    if facts.get("auto_ranking"):  # model: auto — which families were tried, and why this one won
+        figures.insert(0, auto_ranking_page(facts["model"], facts["auto_ranking"]))
     if capture and capture.get("response"):  # where the estimated response starts: the removed latency
         figures.append(capture_response(capture["response"], manifest["sample_rate"]))
     build_report(out_pdf, effect=cfg.name, metrics=metrics, figures=figures,

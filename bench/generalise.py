@@ -1,0 +1,230 @@
+"""Generalisation benchmark: third-party effects on real playing, scored on pieces no system trained on.
+
+    python -m bench.generalise                 # every row (bench/zoo.py); about an hour on a 2-core CPU
+    python -m bench.generalise --quick         # 5 rows, short pieces, small budgets: ≈ 3 min (CI)
+    python -m bench.generalise --rows sox_chorus1,calf_phaser --budget-s 60
+
+Material (fxcore.material): train = nylon and clean electric guitar pieces + fxcore's synthetic
+tones, validation = steel-string guitar, test = electric piano and bass guitar, other notes and
+keys. The pieces are joined in that order into one track, rendered through the effect once (an
+LFO runs freely across the whole take, as it would on a real recording) and split at the piece
+boundaries; the test is the last stretch, scored with 2 s of the validation audio before it as
+pre-roll (bench/scoring.py).
+
+Systems per row, each with the same wall-clock budget (initialisation and, for `auto`, the
+selection included): fxcore `auto`, fxcore's hand-picked model (bench/zoo.py), NAM WaveNet-
+standard when `nam` is importable and `--nam` asks for it, and the do-nothing baseline (the clean
+input as the prediction). Output: a table on stdout and bench/results/generalise.csv (with the
+date, machine and commit on every row).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import datetime as dt
+import io
+import math
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from fxcore.audio import write_audio
+from fxcore.auto import FAMILIES
+from fxcore.config import ModelConfig, SplitConfig
+from fxcore.validate import parse_config
+from fxcore.dataset import Dataset, build_dataset
+from fxcore.effects.render import render_files
+from fxcore.errors import FxcoreError
+from fxcore import material
+from fxcore.synth import click_train, synthesize_track
+
+from . import nam_system
+from .fxcore_system import train_fxcore
+from .scoring import Result, score
+from .zoo import ROWS, Row
+
+COLUMNS = ("row", "family", "host", "system", "model", "parameters", "wall_s", "esr", "mel_distance", "lsd",
+           "lufs_diff", "target", "met", "auto_ratio", "date", "machine", "commit")
+
+
+def make_material_pair(cfg, effect, work: Path, piece_s: float, synth_s: float, seed: int) -> Path:
+    """Join train/val/test pieces into one take, render it through `effect`, split at piece boundaries."""
+    dataset = work / "dataset"
+    if (dataset / "manifest.json").exists():
+        return dataset
+    sr = cfg.sample_rate
+    cache = work.parent / "material-cache"
+    parts = {s: [material.render_piece(p, sr, cache) for p in material.pieces(s, piece_s)]
+             for s in ("train", "val", "test")}
+    parts["train"].insert(0, synthesize_track(seed, 1, synth_s, sr))
+    lengths = {s: sum(len(a) for a in v) for s, v in parts.items()}
+    clean = np.concatenate([a for s in ("train", "val", "test") for a in parts[s]]).astype(np.float32)
+    work.mkdir(parents=True, exist_ok=True)
+    files = {k: work / f"{k}.wav" for k in ("clean", "processed", "clicks", "clicks_processed")}
+    write_audio(files["clean"], clean, sr, subtype="FLOAT")
+    write_audio(files["clicks"], click_train(sr), sr, subtype="FLOAT")
+    render_files(effect, sr, [files["clean"], files["clicks"]], [files["processed"], files["clicks_processed"]],
+                 progress=False)
+    n = len(clean)
+    split = SplitConfig(train=lengths["train"] / n, val=lengths["val"] / n, test=lengths["test"] / n)
+    build_dataset(dataset, {"take": (files["clean"], files["processed"])},
+                  (files["clicks"], files["clicks_processed"]), split, sr)
+    return dataset
+
+
+def _machine() -> str:
+    import os
+
+    return f"{platform.machine()} {os.cpu_count()} cpu {platform.python_version()}"
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    except OSError:
+        return ""
+
+
+def _hand_recipe(effect, row: Row):
+    """The hand-picked model with the training keys of its family in fxcore.auto (same windows as auto)."""
+    model = ModelConfig(row.model["name"], dict(row.model.get("params", {})))
+    keys: dict = {}
+    for fam in FAMILIES.values():
+        if fam.model.name == model.name and bool(fam.model.params.get("dynamics")) == bool(model.params.get("dynamics")):
+            keys = fam.train
+            break
+    return replace(effect, model=model, train=replace(effect.train, **keys))
+
+
+def _row(row: Row, r: Result, wall: float, stamp: dict) -> dict:
+    m = r.metrics
+    out = {"row": row.key, "family": row.family, "host": row.backend, "system": r.system, "model": r.model,
+           "parameters": r.parameters, "wall_s": round(wall, 1), "esr": m.get("esr", math.nan),
+           "mel_distance": m.get("mel_distance", math.nan), "lsd": m.get("lsd", math.nan),
+           "lufs_diff": m.get("lufs_diff", math.nan), "target": "", "met": "", "auto_ratio": "", **stamp}
+    if r.system in ("fxcore auto", "fxcore hand-picked"):
+        out["target"], out["met"] = row.target, bool(out["esr"] <= row.target)
+    return out
+
+
+def format_table(rows: list[dict]) -> str:
+    """Rows as an aligned text table (floats in 3 significant digits); stamp columns left out."""
+    cols = [c for c in COLUMNS if c not in ("date", "machine", "commit")]
+    cells = [[f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c]) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(x, widths)) for x in cells]
+    return "\n".join(lines)
+
+
+def _write_csv(path: str, rows: list[dict]) -> None:
+    from fxcore.atomic import write_text
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    write_text(path, buf.getvalue())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print the table; write the CSV. Returns the exit status."""
+    p = argparse.ArgumentParser(prog="python -m bench.generalise", description=__doc__.split("\n\n")[0])
+    p.add_argument("--rows", default=None, help=f"comma-separated keys from {','.join(ROWS)} (default: all)")
+    p.add_argument("--budget-s", type=float, default=60.0, help="wall seconds per system and row")
+    p.add_argument("--drive-budget-s", type=float, default=240.0, help="budget for drive/amp/chain rows")
+    p.add_argument("--piece-s", type=float, default=15.0, help="seconds per material piece")
+    p.add_argument("--synth-s", type=float, default=20.0, help="seconds of synthetic tones added to training")
+    p.add_argument("--trial-s", type=float, default=None, help="auto: trial seconds per candidate "
+                                                              "(default: budget / 12)")
+    p.add_argument("--quick", action="store_true", help="the --quick subset, 4 s pieces, 6 s budgets (CI)")
+    p.add_argument("--nam", action="store_true", help="also train NAM WaveNet-standard (if importable)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--config", default="config.yaml", help="defaults (training recipe, sample rate)")
+    p.add_argument("--out", default="bench/results/generalise.csv")
+    p.add_argument("--work", default="bench/results/work-generalise")
+    a = p.parse_args(argv)
+    if a.quick:
+        a.budget_s, a.drive_budget_s, a.piece_s, a.synth_s = 6.0, 6.0, 4.0, 4.0
+        a.rows = a.rows or ",".join(k for k, r in ROWS.items() if r.quick)
+    try:
+        keys = [k.strip() for k in (a.rows or ",".join(ROWS)).split(",") if k.strip()]
+        bad = [k for k in keys if k not in ROWS]
+        if bad:
+            raise FxcoreError(f"unknown benchmark row(s) {bad}", None, f"use keys from {', '.join(ROWS)}")
+        with open(a.config) as f:
+            raw = yaml.safe_load(f)
+        raw = copy.deepcopy(raw)
+        raw["effects"] = {k: ROWS[k].effect() for k in keys}
+        cfg = parse_config(raw, a.config)  # checks every host, plugin, control and model parameter first
+        material.check_fluidsynth()
+        nam = a.nam and nam_system.available()
+        if a.nam and not nam:
+            print("NAM is not installed (pip install -e '.[bench]'): no NAM rows", file=sys.stderr)
+        stamp = {"date": dt.date.today().isoformat(), "machine": _machine(), "commit": _commit()}
+        rows: list[dict] = []
+        work = Path(a.work)
+        for key in keys:
+            row, effect = ROWS[key], cfg.effect(key)
+            budget = a.drive_budget_s if row.family in ("drive", "chain") else a.budget_s
+            pdir = work / f"{key}-{a.piece_s:g}s-seed{a.seed}"
+            print(f"[{key}] rendering ({row.backend})", file=sys.stderr, flush=True)
+            dataset = make_material_pair(cfg, effect, pdir, a.piece_s, a.synth_s, a.seed)
+            data = Dataset(dataset)
+            results: list[tuple[Result, float]] = []
+            metrics, _ = score(lambda x, start: x, data)
+            results.append((Result(key, key, "clean input (no model)", "—", 0, 0.0, 0.0, metrics), 0.0))
+            trial = a.trial_s if a.trial_s is not None else max(1.0, budget / 12)
+            auto = replace(effect, model=ModelConfig("auto", {"trial_seconds": trial}))
+            for name, eff in (("fxcore auto", auto), ("fxcore hand-picked", _hand_recipe(effect, row))):
+                out = pdir / name.replace(" ", "-")
+                shutil.rmtree(out, ignore_errors=True)
+                print(f"[{key}] {name}: {budget:g} s ...", file=sys.stderr, flush=True)
+                t0 = time.perf_counter()
+                try:
+                    res = train_fxcore(eff, key, dataset, out, budget, a.seed, system=name)
+                except (FxcoreError, ValueError, RuntimeError) as exc:
+                    print(f"[{key}] {name} failed: {exc}", file=sys.stderr)
+                    continue
+                if name == "fxcore auto":
+                    import json
+
+                    ranking = json.loads((out / "train.json").read_text()).get("auto_ranking", [])
+                    res.model = f"auto→{ranking[0]['family']}" if ranking else res.model
+                results.append((res, time.perf_counter() - t0))
+            if nam:
+                t0 = time.perf_counter()
+                res = nam_system.train_nam("wavenet-standard", key, key, dataset, pdir / "nam", budget)
+                results.append((res, time.perf_counter() - t0))
+            table = [_row(row, r, w, stamp) for r, w in results]
+            fx = {t["system"]: t["esr"] for t in table}
+            if "fxcore auto" in fx and "fxcore hand-picked" in fx:
+                for t in table:
+                    if t["system"] == "fxcore auto":
+                        t["auto_ratio"] = fx["fxcore auto"] / max(fx["fxcore hand-picked"], 1e-300)
+            rows += table
+            print(format_table(table), file=sys.stderr, flush=True)
+            _write_csv(a.out, rows)  # after every row: a long run that is stopped keeps what it measured
+    except FxcoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"budget {a.budget_s:g} s per system (drive/amp/chain {a.drive_budget_s:g} s), pieces {a.piece_s:g} s, "
+          f"seed {a.seed}; test = held-out instruments and notes")
+    print(format_table(rows))
+    _write_csv(a.out, rows)
+    print(f"wrote {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

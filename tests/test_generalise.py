@@ -1,0 +1,120 @@
+"""New grey-box families and `model: auto`, on real renders by other implementations (SoX).
+
+Every pair here is rendered by a real third-party host (SoX), never by the model's own code.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fxcore.config import ModelConfig, Recipe, SplitConfig, TrainConfig
+from fxcore.dataset.shards import write_dataset
+from fxcore.effects import make_backend
+from fxcore.models import build_model
+from fxcore.synth import synthesize_track
+
+REPO = Path(__file__).resolve().parents[1]
+SR = 48000
+needs_sox = pytest.mark.skipif(shutil.which("sox") is None, reason="sox not installed (run .ci/install_hosts.sh)")
+
+
+def sox_pair(chain: list, seconds: float, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """fxcore's synthetic guitar-range tones through a SoX chain."""
+    x = synthesize_track(seed, 1, seconds, SR)
+    return x, make_backend("sox", chain, {}, effect="t").process(x, SR)
+
+
+@needs_sox
+def test_tremolo_recovers_sox_tremolo_parameters():
+    # SoX `tremolo 4 60`: gain 1 − 0.6/2 ± 0.6/2 at 4 Hz.
+    x, y = sox_pair([{"tremolo": [4, 60]}], 12.0)
+    m = build_model("tremolo", {}, SR)
+    p = m.estimate(x, y)
+    assert abs(p["rate_hz"] - 4.0) < 1e-3
+    assert abs(p["centre"] - 0.7) < 0.01 and abs(p["amp"] - 0.3) < 0.01
+    m.initialise(x, y)
+    y_hat = m.render(x)
+    assert np.sum((y - y_hat) ** 2) / np.sum(y ** 2) < 1e-4   # measured 3.5e-8 on 60 s of FluidSynth guitar
+
+
+def _dataset(tmp_path: Path, x: np.ndarray, y: np.ndarray) -> Path:
+    out = tmp_path / "dataset"
+    write_dataset(out, {"t": (x, y, "clean", "processed")}, SplitConfig(0.7, 0.15, 0.15), SR, 0, 0, {})
+    return out
+
+
+# Short real renders, a cheap trial per candidate: what auto must tell apart. Each run ≈ 30–60 s on
+# a 2-core CPU, so these are slow tests.
+AUTO_CASES = {
+    "lti_echo": ([{"echo": [0.8, 0.7, 120, 0.4]}], {"ir", "feedback_delay"}),
+    "chorus": ([{"chorus": [0.7, 0.9, 30, 0.5, 0.5, 2.0, "-s"]}], {"chorus", "flanger"}),
+    "compressor": ([{"compand": ["0.002,0.1", "6:-50,-50,-20,-12,0,-6", -3, -90]}], {"dynamics"}),
+    "distortion": ([{"overdrive": [20, 20]}], {"wiener_hammerstein", "dynamics"}),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.system
+@needs_sox
+@pytest.mark.parametrize("case", sorted(AUTO_CASES))
+def test_auto_picks_the_right_family(tmp_path, case):
+    from fxcore.auto import select_family
+
+    chain, right = AUTO_CASES[case]
+    x, y = sox_pair(chain, 12.0, seed=5)
+    ds = _dataset(tmp_path, x, y)
+    recipe = Recipe("t", ModelConfig("auto", {}), TrainConfig(lr_schedule="budget", max_seconds=30.0,
+                                                              lr=4e-3, lr_decay=0.1))
+    winner, ranking, _ = select_family(ds, recipe, 1, ["ir", "feedback_delay", "chorus", "tremolo",
+                                                   "wiener_hammerstein", "dynamics"], 2.0)
+    print(case, [(r["family"], f"{r['val_esr']:.3g}") for r in ranking])
+    assert winner in right, ranking
+
+
+@pytest.mark.slow
+@pytest.mark.system
+@needs_sox
+def test_auto_trains_the_winner_and_records_the_ranking(tmp_path):
+    import json
+
+    from fxcore.model_io import load_model
+    from fxcore.train import train_effect
+
+    x, y = sox_pair([{"tremolo": [5, 50]}], 8.0, seed=2)
+    ds = _dataset(tmp_path, x, y)
+    recipe = Recipe("t", ModelConfig("auto", {"candidates": ["ir", "tremolo"], "trial_seconds": 1.0,
+                                              "good_enough": 0.0}),
+                    TrainConfig(max_steps=20, val_every=10, segment_samples=8192, batch_size=2))
+    facts = train_effect(ds, recipe, tmp_path / "model", 1, progress=False)
+    assert facts["model"] == "tremolo" and [r["family"] for r in facts["auto_ranking"]] == ["tremolo", "ir"]
+    # With the default good_enough (1e-4) the tremolo's fit settles it: ir is not tried.
+    recipe = replace(recipe, model=ModelConfig("auto", {"candidates": ["ir", "tremolo"], "trial_seconds": 1.0}))
+    facts = train_effect(ds, recipe, tmp_path / "model2", 1, progress=False)
+    assert [r["family"] for r in facts["auto_ranking"]] == ["tremolo"]
+    assert json.loads((tmp_path / "model" / "train.json").read_text())["auto_ranking"][0]["val_esr"] < 1e-3
+    assert load_model(tmp_path / "model" / "model.safetensors").name == "tremolo"
+
+
+@pytest.mark.slow
+@pytest.mark.system
+def test_generalise_benchmark_quick_runs_end_to_end(tmp_path):
+    from fxcore import material
+
+    if shutil.which("sox") is None or shutil.which("fluidsynth") is None or not material.SOUNDFONT.exists():
+        pytest.skip("needs sox, fluidsynth and fluid-soundfont-gm (.ci/install_hosts.sh)")
+    out = tmp_path / "generalise.csv"
+    proc = subprocess.run([sys.executable, "-m", "bench.generalise", "--quick", "--rows", "sox_tremolo,sox_echo",
+                           "--out", str(out), "--work", str(tmp_path / "work")], cwd=REPO, capture_output=True,
+                          text=True, timeout=1200, env={**os.environ, "PYTHONPATH": str(REPO)})
+    print(proc.stdout[-3000:], proc.stderr[-2000:])
+    assert proc.returncode == 0
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("row,family,host,system") and len(lines) >= 1 + 2 * 3
