@@ -8,7 +8,7 @@ from pathlib import Path
 from fxcore.config import EffectConfig, ModelConfig
 from fxcore.dataset import Dataset
 from fxcore.model_io import load_model
-from fxcore.train import train_effect
+from fxcore.auto import fit_effect
 
 from .scoring import Result, score
 
@@ -24,7 +24,7 @@ def train_fxcore(effect: EffectConfig, pair: str, dataset_dir: Path, out_dir: Pa
     train = replace(effect.train, max_seconds=float(budget_s), max_steps=10**7, lr_schedule="budget",
                     checkpoint_every=10**9, patience=10**9)
     cfg = replace(effect, train=train)
-    facts = train_effect(dataset_dir, cfg, out_dir, seed, progress=False)
+    facts = fit_effect(dataset_dir, cfg, out_dir, seed, progress=False)
     data = Dataset(dataset_dir)
     m = load_model(Path(out_dir) / "model.safetensors")
     metrics, rtf = score(lambda x, start: m.render(x, start=start), data)

@@ -38,7 +38,7 @@ import numpy as np
 import yaml
 
 from fxcore.audio import write_audio
-from fxcore.auto import FAMILIES
+from fxcore.families import FAMILIES
 from fxcore.config import ModelConfig, SplitConfig
 from fxcore.validate import parse_config
 from fxcore.dataset import Dataset, build_dataset

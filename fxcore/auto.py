@@ -35,58 +35,17 @@ import logging
 import math
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .config import ModelConfig, Recipe
+from .config import EffectConfig, Recipe
 from .errors import FxcoreError
+from .families import DEFAULT_CANDIDATES, FAMILIES, family_recipe
+from .model_io import MODEL_FILENAME, load_model
+from .train import train_effect
 
 log = logging.getLogger("fxcore.auto")
-
-
-@dataclass(frozen=True)
-class Family:
-    """A candidate: model name + params, and the training keys it needs (windows, lr, validation rate)."""
-
-    model: ModelConfig
-    train: dict[str, Any] = field(default_factory=dict)
-    after: str | None = None  # tried only if this family leads the ranking so far (a costlier refinement)
-
-
-LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr": 1e-3, "val_every": 25,
-        "max_steps": 150}
-# In order of cost (cheapest closed-form fits first), so `good_enough` can end the search early.
-FAMILIES: dict[str, Family] = {
-    "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
-                                                   "max_steps": 300}),
-    "ir": Family(ModelConfig("ir", {"seconds": 2.0}), LONG),
-    "feedback_delay": Family(ModelConfig("feedback_delay", {}), {**LONG, "segment_samples": 98304}),
-    "wiener_hammerstein": Family(ModelConfig("wiener_hammerstein", {}), {"segment_samples": 4096, "batch_size": 8}),
-    "dynamics": Family(ModelConfig("wiener_hammerstein", {"dynamics": True}),
-                       {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 1500}),
-    "chorus": Family(ModelConfig("chorus", {"max_delay_ms": 100.0}), {"segment_samples": 16384, "batch_size": 8,
-                                                                       "val_every": 50, "max_steps": 300}),
-    "drive_then_echo": Family(ModelConfig("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),
-                              {**LONG, "segment_samples": 65536, "max_steps": 1500}),
-    "flanger": Family(ModelConfig("chorus", {"max_delay_ms": 20.0, "learn_feedback": True}),
-                      {"segment_samples": 8192, "batch_size": 8, "val_every": 50, "max_steps": 300}, after="chorus"),
-}
-DEFAULT_CANDIDATES = tuple(FAMILIES)
-
-
-def family_recipe(recipe: Recipe, family: str) -> Recipe:
-    """The effect's recipe with `family`'s model and training keys.
-
-    A grey-box family's `max_steps` (it converges in a few hundred steps) applies only to a
-    step-scheduled run; under `lr_schedule: budget` the effect's own stop is kept, so every
-    system of a time-budgeted comparison gets the same budget.
-    """
-    fam = FAMILIES[family]
-    keys = dict(fam.train)
-    if recipe.train.lr_schedule == "budget":
-        keys.pop("max_steps", None)
-    return replace(recipe, model=fam.model, train=replace(recipe.train, **keys))
 
 
 def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates: list[str] | tuple[str, ...],
@@ -97,9 +56,6 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
     Returns (winner, ranking best first, the winner's weights after its trial): training goes on
     from those weights rather than repeating the winner's initialisation.
     """
-    from .model_io import MODEL_FILENAME, load_model
-    from .train import train_effect  # a cycle otherwise: train dispatches `auto` here
-
     unknown = [c for c in candidates if c not in FAMILIES]
     if unknown or not candidates:
         raise FxcoreError(f"unknown auto candidate(s) {unknown}", None, f"use names from {', '.join(FAMILIES)}")
@@ -140,3 +96,26 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
         if not math.isfinite(r["val_esr"]):
             r["val_esr"] = None
     return ranking[0]["family"], ranking, best_state
+
+
+def fit_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: str | Path, seed: int,
+               **train_options: Any) -> dict[str, Any]:
+    """Train the effect's model; for `model: auto`, select the family first and train the winner on.
+
+    The winner's recipe replaces the effect's (its windows, learning rate); under `lr_schedule:
+    budget` the selection's wall time is taken off the time budget. The ranking goes into train.json.
+    """
+    if cfg.model.name != "auto":
+        return train_effect(dataset_dir, cfg, out_dir, seed, **train_options)
+    params = cfg.model.params
+    t0 = time.perf_counter()
+    winner, ranking, state = select_family(dataset_dir, cfg, seed, params.get("candidates") or DEFAULT_CANDIDATES,
+                                           float(params.get("trial_seconds", 8.0)),
+                                           float(params.get("good_enough", 1e-4)))
+    used = time.perf_counter() - t0
+    chosen = family_recipe(cfg, winner)
+    if chosen.train.lr_schedule == "budget":
+        chosen = replace(chosen, train=replace(chosen.train, max_seconds=max(1.0, chosen.train.max_seconds - used)))
+    log.info("%s: model auto chose %s (val ESR %.4g) in %.1f s", cfg.name, winner, ranking[0]["val_esr"], used)
+    return train_effect(dataset_dir, chosen, out_dir, seed, start_state=state, extra_facts={"auto_ranking": ranking},
+                        **train_options)

@@ -91,11 +91,15 @@ def _sampler(data: Dataset, tc: TrainConfig, seed: int):
 
 def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: str | Path, seed: int,
                  checkpoint_dir: str | Path | None = None, progress: bool = True,
-                 stop_after_steps: int | None = None) -> dict[str, Any]:
+                 stop_after_steps: int | None = None, start_state: dict[str, Any] | None = None,
+                 extra_facts: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train `cfg.model` on the dataset in `dataset_dir`; write model.safetensors, history.csv, train.json.
 
     `stop_after_steps` ends this invocation early with a checkpoint and no outputs (as a job
-    pre-empted by a scheduler would); the next call resumes from it.
+    pre-empted by a scheduler would); the next call resumes from it. `start_state`: weights to
+    start from instead of the model's closed-form `initialise` (`model: auto` goes on from its
+    winner's trial); `extra_facts` go into train.json (auto's ranking). `model: auto` itself is
+    resolved by `fxcore.auto.fit_effect`.
     """
     tc = cfg.train
     out_dir = Path(out_dir)
@@ -103,9 +107,6 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
     if tc.threads > 0:
         torch.set_num_threads(tc.threads)
     device = select_device(tc.device)
-    auto_ranking, start_state = None, None
-    if cfg.model.name == "auto":  # pick the family first (fxcore.auto), then train it on from its trial
-        cfg, auto_ranking, start_state = _select(dataset_dir, cfg, seed)
     seed = effect_seed(seed, cfg.name)
     torch.manual_seed(seed)
     data = Dataset(dataset_dir)
@@ -220,32 +221,13 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
              "device": str(device), "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
              "steps": step, "seconds": round(elapsed, 2), "stop_reason": stop_reason, "val_metric": val_metric, "best_val_esr": best_val,
              "best_step": best_step, "resumed": resumed, "seed": seed, "train": asdict(tc)}
-    if auto_ranking is not None:
-        facts["auto_ranking"] = auto_ranking
+    facts.update(extra_facts or {})
     # The model file holds no wall-clock facts: same config + seed → same bytes (train.json has the timing).
     save_model(out_dir / MODEL_FILENAME, model, cfg.model.params, facts={k: v for k, v in facts.items() if k != "seconds"})
     write_text(out_dir / "history.csv", history_csv(history))
     write_json(out_dir / "train.json", facts)
     discard_checkpoint(ckpt_path)
     return facts
-
-
-def _select(dataset_dir: str | Path, cfg: Recipe | EffectConfig, seed: int
-            ) -> tuple[Any, list[dict[str, Any]], dict[str, Any] | None]:
-    """`model: auto`: the winning family's recipe (the selection's time taken off a time budget),
-    the ranking, and the winner's weights after its trial."""
-    from .auto import DEFAULT_CANDIDATES, family_recipe, select_family
-
-    params = cfg.model.params
-    t0 = time.perf_counter()
-    winner, ranking, state = select_family(dataset_dir, cfg, seed, params.get("candidates") or DEFAULT_CANDIDATES,
-                                    float(params.get("trial_seconds", 8.0)), float(params.get("good_enough", 1e-4)))
-    used = time.perf_counter() - t0
-    chosen = family_recipe(cfg, winner)
-    if chosen.train.lr_schedule == "budget":
-        chosen = replace(chosen, train=replace(chosen.train, max_seconds=max(1.0, chosen.train.max_seconds - used)))
-    log.info("%s: model auto chose %s (val ESR %.4g) in %.1f s", cfg.name, winner, ranking[0]["val_esr"], used)
-    return chosen, ranking, state
 
 
 def history_csv(rows: list[dict[str, Any]]) -> str:

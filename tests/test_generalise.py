@@ -85,19 +85,19 @@ def test_auto_picks_the_right_family(tmp_path, case):
 def test_auto_trains_the_winner_and_records_the_ranking(tmp_path):
     import json
 
+    from fxcore.auto import fit_effect
     from fxcore.model_io import load_model
-    from fxcore.train import train_effect
 
     x, y = sox_pair([{"tremolo": [5, 50]}], 8.0, seed=2)
     ds = _dataset(tmp_path, x, y)
     recipe = Recipe("t", ModelConfig("auto", {"candidates": ["ir", "tremolo"], "trial_seconds": 1.0,
                                               "good_enough": 0.0}),
                     TrainConfig(max_steps=20, val_every=10, segment_samples=8192, batch_size=2))
-    facts = train_effect(ds, recipe, tmp_path / "model", 1, progress=False)
+    facts = fit_effect(ds, recipe, tmp_path / "model", 1, progress=False)
     assert facts["model"] == "tremolo" and [r["family"] for r in facts["auto_ranking"]] == ["tremolo", "ir"]
     # With the default good_enough (1e-4) the tremolo's fit settles it: ir is not tried.
     recipe = replace(recipe, model=ModelConfig("auto", {"candidates": ["ir", "tremolo"], "trial_seconds": 1.0}))
-    facts = train_effect(ds, recipe, tmp_path / "model2", 1, progress=False)
+    facts = fit_effect(ds, recipe, tmp_path / "model2", 1, progress=False)
     assert [r["family"] for r in facts["auto_ranking"]] == ["tremolo"]
     assert json.loads((tmp_path / "model" / "train.json").read_text())["auto_ranking"][0]["val_esr"] < 1e-3
     assert load_model(tmp_path / "model" / "model.safetensors").name == "tremolo"

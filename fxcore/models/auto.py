@@ -1,7 +1,7 @@
 """`auto`: the registered name of the model-selection step (fxcore.auto), so `model: auto` is checked
 at config time like any model (its parameters are the selection's: candidates, trial_seconds).
 
-It is never trained or rendered itself: `fxcore.train.train_effect` replaces it by the winning
+It is never trained or rendered itself: `fxcore.auto.fit_effect` replaces it by the winning
 family before building a model, and the model file holds the winner.
 """
 
@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from ..errors import FxcoreError
+from ..families import DEFAULT_CANDIDATES, FAMILIES
 from .base import EffectModel, register_model
 
 
@@ -19,7 +20,7 @@ from .base import EffectModel, register_model
 class AutoSelect(EffectModel):
     """Placeholder for `model: auto`; see fxcore.auto for the selection it stands for.
 
-    params: candidates (family names from fxcore.auto.FAMILIES; default all), trial_seconds
+    params: candidates (family names from fxcore.families.FAMILIES; default all), trial_seconds
     (gradient-descent seconds per candidate before the ranking on the validation split),
     good_enough (a validation ESR that ends the search early).
     """
@@ -27,8 +28,6 @@ class AutoSelect(EffectModel):
     def __init__(self, sample_rate: int, candidates: list[str] | None = None, trial_seconds: float = 8.0,
                  good_enough: float = 1e-4):
         super().__init__(sample_rate)
-        from ..auto import DEFAULT_CANDIDATES, FAMILIES
-
         self.candidates = list(candidates) if candidates is not None else list(DEFAULT_CANDIDATES)
         bad = [c for c in self.candidates if c not in FAMILIES]
         if bad or not self.candidates:
@@ -41,4 +40,4 @@ class AutoSelect(EffectModel):
 
     def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
         raise FxcoreError("model 'auto' is a selection step, not a model", None,
-                          "train it with fxcore.train.train_effect, which replaces it by the chosen family")
+                          "train it with fxcore.auto.fit_effect, which replaces it by the chosen family")

@@ -1,0 +1,56 @@
+"""The model families `model: auto` chooses from, each with the training keys it needs.
+
+A grey-box model's windows must hold its memory (1.5 s for a reverb's IR, 0.1 s for a chorus), so
+every family carries its own recipe; `family_recipe` puts it into an effect's recipe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .config import ModelConfig, Recipe
+
+
+@dataclass(frozen=True)
+class Family:
+    """A candidate: model name + params, and the training keys it needs (windows, lr, validation rate)."""
+
+    model: ModelConfig
+    train: dict[str, Any] = field(default_factory=dict)
+    after: str | None = None  # tried only if this family leads the ranking so far (a costlier refinement)
+
+
+LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr": 1e-3, "val_every": 25,
+        "max_steps": 150}
+# In order of cost (cheapest closed-form fits first), so `good_enough` can end the search early.
+FAMILIES: dict[str, Family] = {
+    "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
+                                                   "max_steps": 300}),
+    "ir": Family(ModelConfig("ir", {"seconds": 2.0}), LONG),
+    "feedback_delay": Family(ModelConfig("feedback_delay", {}), {**LONG, "segment_samples": 98304}),
+    "wiener_hammerstein": Family(ModelConfig("wiener_hammerstein", {}), {"segment_samples": 4096, "batch_size": 8}),
+    "dynamics": Family(ModelConfig("wiener_hammerstein", {"dynamics": True}),
+                       {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 1500}),
+    "chorus": Family(ModelConfig("chorus", {"max_delay_ms": 100.0}), {"segment_samples": 16384, "batch_size": 8,
+                                                                       "val_every": 50, "max_steps": 300}),
+    "drive_then_echo": Family(ModelConfig("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),
+                              {**LONG, "segment_samples": 65536, "max_steps": 1500}),
+    "flanger": Family(ModelConfig("chorus", {"max_delay_ms": 20.0, "learn_feedback": True}),
+                      {"segment_samples": 8192, "batch_size": 8, "val_every": 50, "max_steps": 300}, after="chorus"),
+}
+DEFAULT_CANDIDATES = tuple(FAMILIES)
+
+
+def family_recipe(recipe: Recipe, family: str) -> Recipe:
+    """The effect's recipe with `family`'s model and training keys.
+
+    A grey-box family's `max_steps` (it converges in a few hundred steps) applies only to a
+    step-scheduled run; under `lr_schedule: budget` the effect's own stop is kept, so every
+    system of a time-budgeted comparison gets the same budget.
+    """
+    fam = FAMILIES[family]
+    keys = dict(fam.train)
+    if recipe.train.lr_schedule == "budget":
+        keys.pop("max_steps", None)
+    return replace(recipe, model=fam.model, train=replace(recipe.train, **keys))
