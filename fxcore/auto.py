@@ -77,7 +77,7 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
         try:
             with tempfile.TemporaryDirectory(prefix="fxcore-auto-") as tmp:
                 facts = train_effect(dataset_dir, trial, tmp, seed, checkpoint_dir=tmp, progress=False)
-                val, note = float(facts["best_val_esr"]), ""
+                val, note = float(facts["best_val"]), ""
                 if not ranking or val < min(r["val_esr"] for r in ranking):
                     best_state = load_model(Path(tmp) / MODEL_FILENAME).state_dict()
         except (ValueError, RuntimeError, FxcoreError) as exc:  # an analysis that finds nothing to fit

@@ -28,7 +28,7 @@ def evaluate_effect(test_dir: str | Path, model_path: str | Path, history_csv: s
     figures = {
         "1_mel_spectrograms": P.mel_triptych(clean, target, pred, sr, title=facts["effect"]),
         "2_waveform_overlay": P.waveform_overlay(clean, target, pred, sr),
-        "3_training_curve": P.training_curve(str(history_csv)),
+        "3_training_curve": P.training_curve(str(history_csv), val_metric=facts.get("val_metric", "esr")),
     }
     for i, d in enumerate(model.diagnostics(clean, target)):
         figures[f"4_structure_{i}"] = P.curve_comparison(d["x"], d["learned"], d.get("measured"),

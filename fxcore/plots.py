@@ -116,7 +116,7 @@ def _numbers(values: Sequence[Any]) -> np.ndarray:
     return pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(dtype=float)
 
 
-HISTORY_COLUMNS = ("step", "seconds", "train_loss", "val_esr")
+HISTORY_COLUMNS = ("step", "seconds", "train_loss", "val")
 
 
 def read_history(history: Sequence[dict] | str | Path) -> list[dict[str, float]]:
@@ -136,14 +136,16 @@ def read_history(history: Sequence[dict] | str | Path) -> list[dict[str, float]]
     return numbers.to_dict("records")
 
 
-def training_curve(history: Sequence[dict] | str | Path, title: str = "training") -> Figure:
-    """Train loss and validation ESR against step, log y axis; the best validation ESR is starred."""
+def training_curve(history: Sequence[dict] | str | Path, title: str = "training", val_metric: str = "esr") -> Figure:
+    """Train loss and the validation metric (ESR, or MR-STFT for spectral-only losses) against step, log y
+    axis; the best validation value is starred."""
     rows = read_history(history)
     fig = new_figure(9.0, 4.5)
     ax = fig.add_subplot(1, 1, 1)
     step = np.array([r["step"] for r in rows], dtype=float)
     loss = np.array([r["train_loss"] for r in rows], dtype=float)
-    val = np.array([r["val_esr"] for r in rows], dtype=float)
+    val = np.array([r["val"] for r in rows], dtype=float)
+    name = {"esr": "ESR", "mrstft": "MR-STFT"}.get(val_metric, val_metric)
     plotted = False
     ok = np.isfinite(step) & np.isfinite(loss) & (loss > 0)
     if ok.any():
@@ -151,10 +153,10 @@ def training_curve(history: Sequence[dict] | str | Path, title: str = "training"
         plotted = True
     ok = np.isfinite(step) & np.isfinite(val) & (val > 0)
     if ok.any():
-        ax.plot(step[ok], val[ok], "o-", color="tab:blue", markersize=3, linewidth=1.4, label="validation ESR")
+        ax.plot(step[ok], val[ok], "o-", color="tab:blue", markersize=3, linewidth=1.4, label=f"validation {name}")
         best = int(np.flatnonzero(ok)[np.argmin(val[ok])])
         ax.plot([step[best]], [val[best]], marker="*", color="tab:red", markersize=15, linestyle="none",
-                label=f"best val ESR {val[best]:.4g} @ step {step[best]:.0f}")
+                label=f"best val {name} {val[best]:.4g} @ step {step[best]:.0f}")
         plotted = True
     if plotted:
         ax.set_yscale("log")
@@ -162,7 +164,7 @@ def training_curve(history: Sequence[dict] | str | Path, title: str = "training"
     else:
         ax.text(0.5, 0.5, "no training history to plot", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("step")
-    ax.set_ylabel("loss / ESR (log)")
+    ax.set_ylabel(f"loss / {name} (log)")
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()

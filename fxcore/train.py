@@ -2,7 +2,7 @@
 
 Outputs in `out_dir`: `model.safetensors` (best weights by validation ESR + a header with
 everything needed to rebuild the model, see `model_io`), `history.csv` (step, seconds, train_loss,
-val_esr, lr) and `train.json` (facts for the report). `checkpoint_dir/last.pt` holds the full
+val, lr; `val` is the validation metric named by train.json's `val_metric`) and `train.json` (facts for the report). `checkpoint_dir/last.pt` holds the full
 training state every `checkpoint_every` steps; a restarted job of the same run (same fingerprint:
 dataset bytes, config, seed) resumes from it and reaches the same final state. A finished run
 deletes its checkpoint, so a forced rerun starts fresh.
@@ -41,7 +41,7 @@ from .models import EffectModel, build_model
 
 log = logging.getLogger("fxcore.train")
 
-HISTORY_FIELDS = ("step", "seconds", "train_loss", "val_esr", "lr")
+HISTORY_FIELDS = ("step", "seconds", "train_loss", "val", "lr")  # val: in train.json's val_metric
 
 
 def effect_seed(seed: int, effect: str) -> int:
@@ -152,7 +152,7 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
         # beat what a few noisy steps give, and then it is the one to keep.
         best_val = validation_esr(model, data, "val", device, val_metric)
         best_state, best_step = copy.deepcopy(model.state_dict()), 0
-        history.append({"step": 0, "seconds": 0.0, "train_loss": "", "val_esr": best_val, "lr": tc.lr})
+        history.append({"step": 0, "seconds": 0.0, "train_loss": "", "val": best_val, "lr": tc.lr})
     stop_reason = "max_steps"
     bar = tqdm(total=tc.max_steps, initial=step, desc=f"train {cfg.name}", disable=not progress,
                unit="step", dynamic_ncols=True)
@@ -188,17 +188,17 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
         opt.step()
         state = model.detach_state(state)
         step += 1
-        row = {"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": float(loss.detach()), "val_esr": "",
+        row = {"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": float(loss.detach()), "val": "",
                "lr": lr}
         if step % tc.val_every == 0 or step == tc.max_steps:
             val = validation_esr(model, data, "val", device, val_metric)
             model.train()
-            row["val_esr"] = val
+            row["val"] = val
             if val < best_val:
                 best_val, best_state, best_step, bad = val, copy.deepcopy(model.state_dict()), step, 0
             else:
                 bad += 1
-            bar.set_postfix(loss=f"{float(loss.detach()):.3g}", val_esr=f"{val:.3g}", best=f"{best_val:.3g}")
+            bar.set_postfix(loss=f"{float(loss.detach()):.3g}", val=f"{val:.3g}", best=f"{best_val:.3g}")
         history.append(row)
         bar.update(1)
         elapsed = time.perf_counter() - t0
@@ -208,18 +208,18 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
             stop_reason = "early_stopping"
             break
     bar.close()
-    if history and history[-1]["val_esr"] == "":
+    if history and history[-1]["val"] == "":
         # Never validated the final weights (time budget hit between validations): do it now.
         val = validation_esr(model, data, "val", device, val_metric)
         history.append({"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": "",
-                        "val_esr": val, "lr": _lr_at(step, tc, time.perf_counter() - t0)})
+                        "val": val, "lr": _lr_at(step, tc, time.perf_counter() - t0)})
         if val < best_val:
             best_val, best_state, best_step = val, copy.deepcopy(model.state_dict()), step
     elapsed = time.perf_counter() - t0
     model.load_state_dict(best_state)
     facts = {"effect": cfg.name, "model": cfg.model.name, "parameters": model.num_parameters(),
              "device": str(device), "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
-             "steps": step, "seconds": round(elapsed, 2), "stop_reason": stop_reason, "val_metric": val_metric, "best_val_esr": best_val,
+             "steps": step, "seconds": round(elapsed, 2), "stop_reason": stop_reason, "val_metric": val_metric, "best_val": best_val,
              "best_step": best_step, "resumed": resumed, "seed": seed, "train": asdict(tc)}
     facts.update(extra_facts or {})
     # The model file holds no wall-clock facts: same config + seed → same bytes (train.json has the timing).

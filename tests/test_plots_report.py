@@ -31,7 +31,7 @@ def signals() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def history() -> list[dict]:
     return [{"step": s, "seconds": s / 10, "train_loss": 1 / (1 + s / 20),
-             "val_esr": 0.9 / (1 + s / 30) if s % 50 == 0 else ""} for s in range(0, 301, 10)]
+             "val": 0.9 / (1 + s / 30) if s % 50 == 0 else ""} for s in range(0, 301, 10)]
 
 
 def _page_count(pdf: bytes) -> int:
@@ -65,7 +65,7 @@ def test_figures_have_expected_axes(signals, history, tmp_path):
     assert any("best val ESR" in t.get_text() for t in curve.axes[0].get_legend().get_texts())
     path = tmp_path / "history.csv"
     with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["step", "seconds", "train_loss", "val_esr"])
+        writer = csv.DictWriter(fh, fieldnames=["step", "seconds", "train_loss", "val"])
         writer.writeheader()
         writer.writerows(history)
     assert len(plots.training_curve(path).axes[0].lines) == 3  # loss, val, best marker
@@ -94,7 +94,7 @@ def _report_inputs(signals, history):
         chain=[{"plugin": "Distortion", "params": {"drive_db": 20.0}}],
         model_config={"name": "lstm", "params": {"hidden": 16}},
         dataset_facts={"sample_rate": SR, "test_seconds": 1.0, "latency_samples": 0},
-        training_facts={"device": "cpu", "steps": 300, "seconds": 30.0, "best_val_esr": 0.0818},
+        training_facts={"device": "cpu", "steps": 300, "seconds": 30.0, "best_val": 0.0818},
     )
 
 

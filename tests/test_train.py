@@ -43,13 +43,13 @@ def test_model_learns_a_real_fuzz_pair(tmp_path, dataset):
     facts = train_effect(dataset, cfg, tmp_path / "out", seed=3, progress=False)
     ds = Dataset(dataset)
     baseline = float(np.sum((ds.concat("val") - ds.concat("val", "clean")) ** 2) / np.sum(ds.concat("val") ** 2))
-    assert facts["best_val_esr"] < 0.1 < baseline
+    assert facts["best_val"] < 0.1 < baseline
     rows = list(csv.DictReader(open(tmp_path / "out" / "history.csv")))
     losses = [float(r["train_loss"]) for r in rows if r["train_loss"]]
     assert len(losses) == 150 and np.mean(losses[-10:]) < np.mean(losses[:10])
-    assert rows[0]["step"] == "0" and rows[0]["val_esr"]  # the initial weights are scored too
+    assert rows[0]["step"] == "0" and rows[0]["val"]  # the initial weights are scored too
     model = load_model(tmp_path / "out" / "model.safetensors")
-    assert validation_esr(model, ds) == pytest.approx(facts["best_val_esr"], rel=1e-4)
+    assert validation_esr(model, ds) == pytest.approx(facts["best_val"], rel=1e-4)
     out = render_test_split(tmp_path / "out" / "model.safetensors", dataset, tmp_path / "test", progress=False)
     assert len(out["model"]) == len(out["target"]) == len(ds.concat("test"))
     esr_test = np.sum((out["model"] - out["target"]) ** 2) / np.sum(out["target"] ** 2)

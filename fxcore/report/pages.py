@@ -156,7 +156,7 @@ def make_report(cfg: EffectConfig, metrics_path: str | Path, plots_dir: str | Pa
         dataset_facts.update({f"capture_{k}": v for k, v in capture.items()
                               if not k.endswith("_path") and k != "response"})
     training_facts = {k: facts[k] for k in ("device", "device_name", "parameters", "steps", "seconds",
-                                            "stop_reason", "best_val_esr", "best_step")}
+                                            "stop_reason", "val_metric", "best_val", "best_step")}
     figures = [_png_figure(p) for p in sorted(Path(plots_dir).glob("*.png"))]
     if facts.get("auto_ranking"):  # model: auto — which families were tried, and why this one won
         figures.insert(0, auto_ranking_page(facts["model"], facts["auto_ranking"]))
