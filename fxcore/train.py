@@ -36,6 +36,7 @@ from .dataset.shards import Dataset
 from .device import select_device
 from .errors import FxcoreError, config_source
 from .losses import build_loss
+from .metrics import esr, mrstft
 from .model_io import MODEL_FILENAME, save_model
 from .models import EffectModel, build_model
 
@@ -64,9 +65,10 @@ def _lr_at(step: int, tc: TrainConfig, elapsed: float = 0.0) -> float:
 
 
 @torch.no_grad()
-def validation_esr(model: EffectModel, data: Dataset, split: str = "val", device: torch.device | None = None,
-                   metric: str = "esr") -> float:
-    """ESR (or multi-resolution STFT distance) over a split's regions, each with up to 1 s of pre-roll."""
+def validation_score(model: EffectModel, data: Dataset, split: str = "val", device: torch.device | None = None,
+                     metric: str = "esr") -> float:
+    """ESR (or multi-resolution STFT distance) over a split's regions, each with max(receptive field, 1 s)
+    of pre-roll."""
     preroll_max = max(model.receptive_field, data.sample_rate)
     ys, y_hats = [], []
     for r in data.split(split):
@@ -76,10 +78,8 @@ def validation_esr(model: EffectModel, data: Dataset, split: str = "val", device
         y_hats.append(model.render(x, start=r.start - pre)[pre:].astype(np.float64))
     y, y_hat = np.concatenate(ys), np.concatenate(y_hats)
     if metric == "mrstft":
-        from .metrics import mrstft
-
-        return float(mrstft(y_hat, y, data.sample_rate))
-    return float(np.sum((y - y_hat) ** 2) / (np.sum(y ** 2) + 1e-12))
+        return mrstft(y_hat, y, data.sample_rate)
+    return esr(y_hat, y)
 
 
 def _sampler(data: Dataset, tc: TrainConfig, seed: int):
@@ -150,7 +150,7 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
     if step == 0:
         # Score the initial weights too: a grey-box model's closed-form initialisation may already
         # beat what a few noisy steps give, and then it is the one to keep.
-        best_val = validation_esr(model, data, "val", device, val_metric)
+        best_val = validation_score(model, data, "val", device, val_metric)
         best_state, best_step = copy.deepcopy(model.state_dict()), 0
         history.append({"step": 0, "seconds": 0.0, "train_loss": "", "val": best_val, "lr": tc.lr})
     stop_reason = "max_steps"
@@ -191,7 +191,7 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
         row = {"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": float(loss.detach()), "val": "",
                "lr": lr}
         if step % tc.val_every == 0 or step == tc.max_steps:
-            val = validation_esr(model, data, "val", device, val_metric)
+            val = validation_score(model, data, "val", device, val_metric)
             model.train()
             row["val"] = val
             if val < best_val:
@@ -210,7 +210,7 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
     bar.close()
     if history and history[-1]["val"] == "":
         # Never validated the final weights (time budget hit between validations): do it now.
-        val = validation_esr(model, data, "val", device, val_metric)
+        val = validation_score(model, data, "val", device, val_metric)
         history.append({"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": "",
                         "val": val, "lr": _lr_at(step, tc, time.perf_counter() - t0)})
         if val < best_val:

@@ -13,7 +13,7 @@ from fxcore.config import EffectConfig, LossConfig, ModelConfig, SplitConfig, Tr
 from fxcore.dataset import Dataset, build_dataset
 from fxcore.apply import apply_to_file, render_test_split
 from fxcore.model_io import load_model
-from fxcore.train import train_effect, validation_esr
+from fxcore.train import train_effect, validation_score
 
 from .conftest import SR
 
@@ -49,7 +49,7 @@ def test_model_learns_a_real_fuzz_pair(tmp_path, dataset):
     assert len(losses) == 150 and np.mean(losses[-10:]) < np.mean(losses[:10])
     assert rows[0]["step"] == "0" and rows[0]["val"]  # the initial weights are scored too
     model = load_model(tmp_path / "out" / "model.safetensors")
-    assert validation_esr(model, ds) == pytest.approx(facts["best_val"], rel=1e-4)
+    assert validation_score(model, ds) == pytest.approx(facts["best_val"], rel=1e-4)
     out = render_test_split(tmp_path / "out" / "model.safetensors", dataset, tmp_path / "test", progress=False)
     assert len(out["model"]) == len(out["target"]) == len(ds.concat("test"))
     esr_test = np.sum((out["model"] - out["target"]) ** 2) / np.sum(out["target"] ** 2)
