@@ -55,13 +55,13 @@ import math
 from typing import Any
 
 import numpy as np
-import scipy.fft as sfft
 import torch
 from scipy.optimize import minimize
 from torch import nn
 
 from .base import EffectModel, register_model
-from .greybox_dsp import fast_len, history, tail
+from .delay_tracking import lookup_cost, delay_costs, delay_stats, smooth_path
+from .greybox_dsp import history, tail
 
 RATE_SCALE = 0.01
 
@@ -70,86 +70,6 @@ def triangle(theta: torch.Tensor) -> torch.Tensor:
     """Triangle wave in phase with sin θ (peak +1 at θ = π/2)."""
     u = torch.remainder(theta / (2 * math.pi) - 0.25, 1.0)
     return torch.abs(4.0 * u - 2.0) - 1.0
-
-
-def delay_stats(clean: np.ndarray, target: np.ndarray, lo: int, hi: int, frame: int,
-                hop: int) -> dict[str, np.ndarray]:
-    """Per-frame correlations for the two-path fit y ≈ a·x + b·x(t − d), all d ∈ [lo, hi] at once.
-
-    For frames [s, s + frame): xx = Σx², xy = Σxy, yy = Σy² (F, 1); and per lag (F, hi − lo + 1,
-    column d − lo): yd = Σ y·x(t−d), xd = Σ x·x(t−d), dd = Σ x(t−d)² (FFT cross-correlations and a
-    running sum). `centres` are the frames' centre samples.
-    """
-    x = np.asarray(clean, dtype=np.float64)
-    y = np.asarray(target, dtype=np.float64)
-    starts = np.arange(hi, len(x) - frame + 1, hop)
-    xs = x[starts[:, None] + np.arange(-hi, frame)[None, :]]  # (F, hi + frame): x[s − hi + m]
-    yf = y[starts[:, None] + np.arange(frame)[None, :]]
-    xf = xs[:, hi:]
-    n = fast_len(frame + hi)
-    spec_x = sfft.rfft(xs, n, axis=1)
-    width = hi - lo + 1
-    yd = sfft.irfft(np.conj(sfft.rfft(yf, n, axis=1)) * spec_x, n, axis=1)[:, :width]  # column u = hi − d
-    xd = sfft.irfft(np.conj(sfft.rfft(xf, n, axis=1)) * spec_x, n, axis=1)[:, :width]
-    cs = np.concatenate([np.zeros((len(starts), 1)), np.cumsum(xs ** 2, axis=1)], axis=1)
-    dd = cs[:, frame:frame + width] - cs[:, :width]
-    return {"centres": starts + frame / 2.0, "xx": np.sum(xf ** 2, axis=1, keepdims=True),
-            "xy": np.sum(yf * xf, axis=1, keepdims=True), "yy": np.sum(yf ** 2, axis=1, keepdims=True),
-            "yd": yd[:, ::-1].copy(), "xd": xd[:, ::-1].copy(), "dd": dd[:, ::-1].copy()}
-
-
-def delay_costs(st: dict[str, np.ndarray], gains: tuple[float, float], rows: slice | np.ndarray = slice(None)
-                ) -> np.ndarray:
-    """C[f, d − lo] = ‖y − a·x − b·x(t − d)‖² / ‖y‖² per frame for global gains (a, b), in [0, 1].
-
-    Global gains, not per-frame ones: a frame holding one sinusoid is fitted exactly by *any*
-    delay when a and b are free, but only at the true delay (and its pitch-period aliases)
-    when they are fixed.
-    """
-    a, b = gains
-    yy = st["yy"][rows]
-    resid = (yy - 2 * a * st["xy"][rows] - 2 * b * st["yd"][rows] + a * a * st["xx"][rows]
-             + 2 * a * b * st["xd"][rows] + b * b * st["dd"][rows])
-    return np.clip(resid / (yy + 1e-30), 0.0, 1.0)
-
-
-def smooth_path(cost: np.ndarray, max_step: int, penalty: float = 0.01) -> np.ndarray:
-    """Viterbi: the path d_f (column indices) minimising Σ C[f, d_f] + penalty·(d_f − d_{f−1})²,
-    |d_f − d_{f−1}| ≤ max_step. Aliases a pitch period away jump when the note changes; the true
-    delay curve does not, so the smooth path follows it."""
-    f_count, d_count = cost.shape
-    acc = cost[0].copy()
-    back = np.zeros((f_count, d_count), dtype=np.int32)
-    steps = range(-max_step, max_step + 1)
-    for f in range(1, f_count):
-        best = np.full(d_count, np.inf)
-        arg = np.zeros(d_count, dtype=np.int32)
-        for k in steps:
-            shifted = np.full(d_count, np.inf)
-            if k >= 0:
-                shifted[k:] = acc[:d_count - k]
-            else:
-                shifted[:k] = acc[-k:]
-            shifted += penalty * k * k
-            better = shifted < best
-            best[better] = shifted[better]
-            arg[better] = k
-        acc = cost[f] + best
-        back[f] = arg
-    path = np.zeros(f_count, dtype=np.int64)
-    path[-1] = int(np.argmin(acc))
-    for f in range(f_count - 1, 0, -1):
-        path[f - 1] = path[f] - back[f, path[f]]
-    return path
-
-
-def _lookup(cost: np.ndarray, d: np.ndarray, lo: int) -> np.ndarray:
-    """Linear interpolation of cost[f, d − lo] at fractional delays d (F, ...)."""
-    k = np.clip(d - lo, 0, cost.shape[1] - 1.000001)
-    i = np.floor(k).astype(int)
-    f = k - i
-    rows = np.arange(cost.shape[0]).reshape((-1,) + (1,) * (d.ndim - 1))
-    return (1 - f) * cost[rows, i] + f * cost[rows, i + 1]
 
 
 @register_model("chorus")
@@ -297,12 +217,12 @@ class Chorus(EffectModel):
             phase = np.arctan2(coef[:, 1], coef[:, 2])
             for i, r in enumerate(chunk):
                 p = np.array([coef[i, 0] * 1e3 / sr, amp[i] * 1e3 / sr, r, phase[i]])
-                score = float(np.mean(np.minimum(_lookup(cg, self._curve_np(p, tg), lo), 1.0)))
+                score = float(np.mean(np.minimum(lookup_cost(cg, self._curve_np(p, tg), lo), 1.0)))
                 best.append((score, p))
         best.sort(key=lambda b: b[0])
 
         def soft(p: np.ndarray) -> float:
-            return float(np.mean(np.minimum(_lookup(cg, self._curve_np(p, tg), lo), 1.0)))
+            return float(np.mean(np.minimum(lookup_cost(cg, self._curve_np(p, tg), lo), 1.0)))
 
         result = best[0]
         for score, p in best[:3]:
