@@ -47,6 +47,7 @@ FAMILIES = {
     "wavenet": {"channels": 8, "dilations": [1, 2, 4, 8, 16], "linear_taps": 32},
     "lstm": {"hidden_size": 12, "num_layers": 2},
     "gru": {"hidden_size": 16},
+    "tremolo": {"rate_hz": 5.3, "depth": 0.6, "phase": 1.0},
 }
 
 
@@ -67,6 +68,8 @@ def make_model(tmp: Path, family: str, seed: int = 0) -> tuple[Path, torch.nn.Mo
         x = signal(0.5, seed=1)
         model.initialise(x, np.tanh(3 * x) * 0.5)
     with torch.no_grad():
+        if isinstance(getattr(model, "shape", None), torch.nn.Parameter):
+            model.shape.fill_(0.6)  # LFO between sine and triangle: both waveforms' code paths count
         for p in model.parameters():
             p.add_(0.3 * torch.randn_like(p) * p.abs().mean().clamp_min(0.01))
     path = tmp / f"{family.replace('+', '_')}.safetensors"

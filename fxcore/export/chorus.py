@@ -22,4 +22,4 @@ def emit(model: Chorus) -> CModel:
                 "CH_SR_MS": torch.tensor(1e-3 * model.sample_rate)}
         code = c_defines(CH_HIST=model.hist, CH_SR=float(model.sample_rate), CH_RATE=float(model.rate))
         code += "".join(f"#define {k} {c_float(float(v))}\n" for k, v in vals.items())
-    return CModel(code + c_source("chorus.c"), 0, "modulated delay line, linear interpolation")
+    return CModel(code + c_source("lfo.h") + c_source("chorus.c"), 0, "modulated delay line, linear interpolation")

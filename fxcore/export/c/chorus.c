@@ -1,7 +1,6 @@
 /* ---- chorus: y = dry·x + wet·w,  w[t] = v[t−⌊d⌋−1] + f·(v[t−⌊d⌋] − v[t−⌊d⌋−1]),  f = 1 − (d − ⌊d⌋),
  *      v = x + fb·w,  d(t) = clamp((centre + depth·lfo(θ))·sr/1000, 1, HIST − 2),
- *      θ = float(2π·frac(rate·t/sr)) + φ in the model's precisions (cycles in double, the rest float).
- * t counts samples since activate(), as the model's `start` counts them from the track's start.
+ *      θ and lfo(θ) as in lfo.h (t: samples since activate()).
  * Needs: CH_HIST, CH_SR, CH_RATE (double), CH_PHASE, CH_CENTRE, CH_DEPTH, CH_SHAPE, CH_SR_MS, CH_DRY, CH_WET, CH_FB. */
 typedef struct {
     float v[CH_HIST + FX_CHUNK]; /* the delay line: the last HIST samples of v, then the chunk */
@@ -12,18 +11,9 @@ static int model_init(Model *m) { (void)m; return 0; }
 static void model_free(Model *m) { (void)m; }
 static void model_reset(Model *m) { memset(m, 0, sizeof(Model)); }
 
-static inline float ch_triangle(float theta) { /* peak +1 at θ = π/2, as the model's triangle() */
-    float u = theta / (float)(2.0 * FX_PI) - 0.25f;
-    u = u - floorf(u);
-    return fabsf(4.0f * u - 2.0f) - 1.0f;
-}
-
 FX_HOT static void model_process(Model *m, const float *x, float *y, int n) {
     for (int i = 0; i < n; ++i) {
-        const double cycles = CH_RATE * ((double)(m->t + (uint64_t)i) / CH_SR);
-        const float theta = (float)(2.0 * FX_PI * (cycles - floor(cycles))) + CH_PHASE;
-        const float s = sinf(theta);
-        const float lfo = s + CH_SHAPE * (ch_triangle(theta) - s);
+        const float lfo = fx_lfo(fx_lfo_theta(m->t + (uint64_t)i, CH_RATE, CH_SR, CH_PHASE), CH_SHAPE);
         float d = (CH_CENTRE + CH_DEPTH * lfo) * CH_SR_MS;
         d = d < 1.0f ? 1.0f : (d > (float)(CH_HIST - 2) ? (float)(CH_HIST - 2) : d);
         const float di = floorf(d), f = 1.0f - (d - di);
