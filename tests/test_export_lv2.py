@@ -47,6 +47,11 @@ FAMILIES = {
     "wavenet": {"channels": 8, "dilations": [1, 2, 4, 8, 16], "linear_taps": 32},
     "lstm": {"hidden_size": 12, "num_layers": 2},
     "gru": {"hidden_size": 16},
+    "hybrid": {"block": "ir", "block_params": {"seconds": 0.1}, "channels": 8, "dilations": [1, 2, 4, 8, 16]},
+    "hybrid+feedback_delay": {"block": "feedback_delay", "block_params": {"delay_seconds": 0.0071, "ir_seconds": 0.2},
+                              "channels": 4, "kernel": 2, "dilations": [1, 3]},
+    "hybrid+chorus": {"block": "chorus", "block_params": {"learn_feedback": True}, "channels": 6, "kernel": 3,
+                      "dilations": [2, 7, 32]},
     "tremolo": {"rate_hz": 5.3, "depth": 0.6, "phase": 1.0},
 }
 
@@ -70,6 +75,8 @@ def make_model(tmp: Path, family: str, seed: int = 0) -> tuple[Path, torch.nn.Mo
     with torch.no_grad():
         if isinstance(getattr(model, "shape", None), torch.nn.Parameter):
             model.shape.fill_(0.6)  # LFO between sine and triangle: both waveforms' code paths count
+        if name == "hybrid":  # its correction starts at zero: make it as loud as the block's output
+            model.net.out.weight.normal_(0.0, 0.5)
         for p in model.parameters():
             p.add_(0.3 * torch.randn_like(p) * p.abs().mean().clamp_min(0.01))
     path = tmp / f"{family.replace('+', '_')}.safetensors"
