@@ -52,6 +52,7 @@ FAMILIES = {
                               "channels": 4, "kernel": 2, "dilations": [1, 3]},
     "hybrid+chorus": {"block": "chorus", "block_params": {"learn_feedback": True}, "channels": 6, "kernel": 3,
                       "dilations": [2, 7, 32]},
+    "phaser": {"rate_hz": 1.7, "f0_hz": 600.0, "depth_octaves": 2.0, "feedback": 0.6, "stages": 6},
     "tremolo": {"rate_hz": 5.3, "depth": 0.6, "phase": 1.0},
 }
 
