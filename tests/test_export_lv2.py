@@ -161,9 +161,24 @@ def test_family_without_exporter_is_one_line_error(tmp_path):
     model = build_model("cnn", {}, SR)
     save_model(tmp_path / "c.safetensors", model, {})
     with pytest.raises(FxcoreError, match=r"model family 'cnn' cannot be exported.*families that export: "
-                                          r"chorus, feedback_delay, gru, ir, lstm, octave, wavenet, wiener_hammerstein"):
+                                          r"chorus, feedback_delay, gru, hybrid, ir, lstm, octave, phaser, tremolo, "
+                                          r"wavenet, wiener_hammerstein"):
         export_lv2(tmp_path / "c.safetensors", tmp_path / "c.lv2")
     assert not (tmp_path / "c.lv2").exists()
+
+
+def test_every_family_auto_can_choose_or_a_config_uses_exports():
+    """Issue 13: whatever `model: auto` picks (and any hybrid block), and every configured effect, becomes a plugin."""
+    from fxcore.export.family import emitter
+    from fxcore.families import FAMILIES
+    from fxcore.models.hybrid import BLOCKS
+    from fxcore.validate import load_config
+
+    root = Path(__file__).resolve().parents[1]
+    configured = {e.model.name for c in ("config.yaml", "config/test.yaml")
+                  for e in load_config(root / c, check_backends=False).effects.values()}
+    for name in {f.model.name for f in FAMILIES.values()} | set(BLOCKS) | configured:
+        emitter(name)  # raises for a family without one
 
 
 def test_refuses_pickles_foreign_folders_and_non_finite_weights(tmp_path, capsys):
