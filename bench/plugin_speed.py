@@ -33,7 +33,11 @@ from fxcore.models import build_model
 from fxcore.synth import synthesize_track
 
 HERE = Path(__file__).resolve().parent
-EXTRA = [("lstm", {"hidden_size": 24}), ("gru", {"hidden_size": 24})]  # NAM-style recurrent sizes, not in config
+# Not in config.yaml: NAM-style recurrent sizes, the families `model: auto` can choose (fxcore/families.py)
+# with their candidate params, a hybrid around a chorus, and the phaser at its defaults.
+EXTRA = [("lstm", {"hidden_size": 24}), ("gru", {"hidden_size": 24}), ("tremolo", {}),
+         ("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),
+         ("hybrid", {"block": "chorus", "block_params": {"max_delay_ms": 100.0}}), ("phaser", {})]
 
 
 def machine() -> str:
