@@ -8,7 +8,7 @@ import torch
 
 from fxcore.errors import FxcoreError
 from fxcore.losses import esr
-from fxcore.models import build_model, model_names
+from fxcore.models import build_model, model_class, model_names
 
 torch.set_num_threads(1)
 
@@ -29,7 +29,8 @@ def make(name: str, small: bool = True):
 
 def configs():
     """Every registered model with its defaults, plus the black-box ones at test size."""
-    return [(n, False) for n in model_names()] + [(n, True) for n in BLACK_BOX]
+    models = [n for n in model_names() if not model_class(n).selects]  # `auto` is a selection step, not a model
+    return [(n, False) for n in models] + [(n, True) for n in BLACK_BOX]
 
 
 def _id(v):

@@ -18,12 +18,14 @@ from .base import EffectModel, register_model
 
 @register_model("auto")
 class AutoSelect(EffectModel):
-    """Placeholder for `model: auto`; see fxcore.auto for the selection it stands for.
+    """Stands for `model: auto` in config checks; see fxcore.auto for the selection it stands for.
 
     params: candidates (family names from fxcore.families.FAMILIES; default all), trial_seconds
     (gradient-descent seconds per candidate before the ranking on the validation split),
     good_enough (a validation ESR that ends the search early).
     """
+
+    selects = True
 
     def __init__(self, sample_rate: int, candidates: list[str] | None = None, trial_seconds: float = 8.0,
                  good_enough: float = 1e-4):

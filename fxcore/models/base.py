@@ -61,6 +61,7 @@ class EffectModel(nn.Module):
     """
 
     name: ClassVar[str] = ""
+    selects: ClassVar[bool] = False  # True for `auto`: a selection step registered for config checks, not a model
     render_chunk: ClassVar[int] = 1 << 16  # samples per forward call in `render`
 
     def __init__(self, sample_rate: int):
