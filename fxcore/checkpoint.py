@@ -26,11 +26,13 @@ from .model_io import FORMAT_VERSION
 
 log = logging.getLogger("fxcore.train")
 _CHUNK = 1 << 22
+CHECKPOINT_LAYOUT = 2  # what a checkpoint holds (fxcore.train._Progress under "progress"); a change discards old ones
 
 
 def training_fingerprint(dataset_dir: str | Path, cfg: EffectConfig, seed: int) -> str:
     """SHA-256 of everything that shapes a training run: format, model, recipe, seed, dataset bytes."""
-    h = hashlib.sha256(json.dumps({"format_version": FORMAT_VERSION, "effect": cfg.name, "model": asdict(cfg.model),
+    h = hashlib.sha256(json.dumps({"format_version": FORMAT_VERSION, "checkpoint_layout": CHECKPOINT_LAYOUT,
+                                   "effect": cfg.name, "model": asdict(cfg.model),
                                    "train": asdict(cfg.train), "seed": seed}, sort_keys=True).encode())
     for f in sorted(Path(dataset_dir).iterdir()):
         if f.is_file():

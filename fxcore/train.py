@@ -20,7 +20,7 @@ import io
 import logging
 import time
 import zlib
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,48 @@ def _sampler(data: Dataset, tc: TrainConfig, seed: int):
     return RandomWindowSampler(data, regions, tc.segment_samples, tc.batch_size, seed)
 
 
+@dataclass
+class _Progress:
+    """Everything a run has done so far: what a checkpoint saves and a resumed run restores."""
+
+    step: int = 0
+    elapsed: float = 0.0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_val: float = float("inf")
+    best_state: dict[str, Any] = field(default_factory=dict)
+    best_step: int = 0
+    bad: int = 0  # validations since the last improvement (early stopping)
+    state: Any = None  # the model's streaming state between consecutive chunks (TBPTT)
+
+    def validated(self, val: float, model: EffectModel) -> None:
+        """Keep the weights if `val` is the best so far; count a validation without improvement otherwise."""
+        if val < self.best_val:
+            self.best_val, self.best_state, self.best_step, self.bad = val, copy.deepcopy(model.state_dict()), self.step, 0
+        else:
+            self.bad += 1
+
+
+def _build(cfg: Recipe | EffectConfig, data: Dataset, device: torch.device, start_state: dict[str, Any] | None
+           ) -> EffectModel:
+    """The model, checked against the training windows, initialised (closed form) or from `start_state`."""
+    model = build_model(cfg.model.name, cfg.model.params, data.sample_rate)
+    check_segment(cfg.name, cfg.train, model.receptive_field, config_source())
+    if start_state is not None:
+        model.load_state_dict(start_state)  # auto: the winner's weights after its trial
+    else:
+        model.initialise(data.concat("train", "clean"), data.concat("train", "target"))
+    return model.to(device)
+
+
+def _restore(ck: dict[str, Any], model: EffectModel, opt: torch.optim.Optimizer, sampler: Any) -> _Progress:
+    """Put a checkpoint's weights, optimiser, sampler and RNG back; return its progress."""
+    model.load_state_dict(ck["model"])
+    opt.load_state_dict(ck["optimizer"])
+    sampler.load_state_dict(ck["sampler"])
+    torch.set_rng_state(ck["torch_rng"].cpu())
+    return _Progress(**ck["progress"])
+
+
 def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: str | Path, seed: int,
                  checkpoint_dir: str | Path | None = None, progress: bool = True,
                  stop_after_steps: int | None = None, start_state: dict[str, Any] | None = None,
@@ -110,13 +152,7 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
     seed = effect_seed(seed, cfg.name)
     torch.manual_seed(seed)
     data = Dataset(dataset_dir)
-    model = build_model(cfg.model.name, cfg.model.params, data.sample_rate)
-    check_segment(cfg.name, tc, model.receptive_field, config_source())
-    if start_state is not None:
-        model.load_state_dict(start_state)  # auto: the winner's weights after its trial
-    else:
-        model.initialise(data.concat("train", "clean"), data.concat("train", "target"))
-    model.to(device)
+    model = _build(cfg, data, device, start_state)
     warmup = max(tc.warmup_samples, model.receptive_field - 1)
     loss_fn = build_loss(tc.loss.pre_emphasis, tc.loss.mrstft_weight, tc.loss.dc_weight, tc.loss.esr_weight).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
@@ -124,110 +160,105 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
     # A loss without a waveform term (pitch shift) means waveform ESR cannot pick the best weights.
     val_metric = "esr" if tc.loss.esr_weight > 0 else "mrstft"
 
-    step, elapsed, history = 0, 0.0, []
-    best_val, best_state, best_step, bad = float("inf"), copy.deepcopy(model.state_dict()), 0, 0
-    state = None
     fingerprint = training_fingerprint(dataset_dir, cfg, seed)
     ck = load_checkpoint(ckpt_path, fingerprint, device)
-    resumed = ck is not None
+    run = _restore(ck, model, opt, sampler) if ck is not None else _Progress()
     if ck is not None:
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        sampler.load_state_dict(ck["sampler"])
-        torch.set_rng_state(ck["torch_rng"].cpu())
-        step, elapsed, history = ck["step"], ck["elapsed"], ck["history"]
-        best_val, best_state, best_step, bad = ck["best_val"], ck["best_state"], ck["best_step"], ck["bad"]
-        state = ck["model_state"]
-        log.info("resumed %s from %s at step %d", cfg.name, ckpt_path, step)
+        log.info("resumed %s from %s at step %d", cfg.name, ckpt_path, run.step)
+    else:
+        # Score the initial weights too: a grey-box model's closed-form initialisation may already
+        # beat what a few noisy steps give, and then it is the one to keep.
+        run.validated(validation_score(model, data, "val", device, val_metric), model)
+        run.history.append({"step": 0, "seconds": 0.0, "train_loss": "", "val": run.best_val, "lr": tc.lr})
 
     def checkpoint() -> None:
         save_checkpoint(ckpt_path, fingerprint, {
             "model": model.state_dict(), "optimizer": opt.state_dict(), "sampler": sampler.state_dict(),
-            "torch_rng": torch.get_rng_state(), "step": step, "elapsed": elapsed, "history": history,
-            "best_val": best_val, "best_state": best_state, "best_step": best_step, "bad": bad,
-            "model_state": model.detach_state(state)})
+            "torch_rng": torch.get_rng_state(),
+            "progress": {**vars(run), "state": model.detach_state(run.state)}})
 
-    if step == 0:
-        # Score the initial weights too: a grey-box model's closed-form initialisation may already
-        # beat what a few noisy steps give, and then it is the one to keep.
-        best_val = validation_score(model, data, "val", device, val_metric)
-        best_state, best_step = copy.deepcopy(model.state_dict()), 0
-        history.append({"step": 0, "seconds": 0.0, "train_loss": "", "val": best_val, "lr": tc.lr})
     stop_reason = "max_steps"
-    bar = tqdm(total=tc.max_steps, initial=step, desc=f"train {cfg.name}", disable=not progress,
+    bar = tqdm(total=tc.max_steps, initial=run.step, desc=f"train {cfg.name}", disable=not progress,
                unit="step", dynamic_ncols=True)
-    t0 = time.perf_counter() - elapsed
+    t0 = time.perf_counter() - run.elapsed
     model.train()
     steps_this_run = 0
-    while step < tc.max_steps:
+    while run.step < tc.max_steps:
         if stop_after_steps is not None and steps_this_run >= stop_after_steps:
             checkpoint()
             bar.close()
-            return {"interrupted": True, "step": step}
+            return {"interrupted": True, "step": run.step}
         steps_this_run += 1
         if time.perf_counter() - t0 >= tc.max_seconds:
             stop_reason = "max_seconds"
             if tc.lr_schedule != "budget":
                 log.warning("%s: train.max_seconds (%g s) ended training at step %d of %d: this result depends "
                             "on machine speed and load; raise max_seconds or lower max_steps for a "
-                            "reproducible run", cfg.name, tc.max_seconds, step, tc.max_steps)
+                            "reproducible run", cfg.name, tc.max_seconds, run.step, tc.max_steps)
             break
-        batch = sampler.next()
-        x, y, start = batch.x.to(device), batch.y.to(device), batch.start.to(device)
-        if batch.reset:
-            state = None
-        lr = _lr_at(step, tc, time.perf_counter() - t0)
-        for g in opt.param_groups:
-            g["lr"] = lr
-        y_hat, state = model(x, state, start)
-        cut = warmup if batch.reset else 0
-        loss = loss_fn(y_hat[:, cut:], y[:, cut:])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        state = model.detach_state(state)
-        step += 1
-        row = {"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": float(loss.detach()), "val": "",
+        lr = _lr_at(run.step, tc, time.perf_counter() - t0)
+        loss = _optimise(model, opt, loss_fn, sampler.next(), run, lr, warmup, device)
+        row = {"step": run.step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": loss, "val": "",
                "lr": lr}
-        if step % tc.val_every == 0 or step == tc.max_steps:
-            val = validation_score(model, data, "val", device, val_metric)
+        if run.step % tc.val_every == 0 or run.step == tc.max_steps:
+            row["val"] = validation_score(model, data, "val", device, val_metric)
             model.train()
-            row["val"] = val
-            if val < best_val:
-                best_val, best_state, best_step, bad = val, copy.deepcopy(model.state_dict()), step, 0
-            else:
-                bad += 1
-            bar.set_postfix(loss=f"{float(loss.detach()):.3g}", val=f"{val:.3g}", best=f"{best_val:.3g}")
-        history.append(row)
+            run.validated(row["val"], model)
+            bar.set_postfix(loss=f"{loss:.3g}", val=f"{row['val']:.3g}", best=f"{run.best_val:.3g}")
+        run.history.append(row)
         bar.update(1)
-        elapsed = time.perf_counter() - t0
-        if step % tc.checkpoint_every == 0:
+        run.elapsed = time.perf_counter() - t0
+        if run.step % tc.checkpoint_every == 0:
             checkpoint()
-        if bad >= tc.patience:
+        if run.bad >= tc.patience:
             stop_reason = "early_stopping"
             break
     bar.close()
-    if history and history[-1]["val"] == "":
+    if run.history[-1]["val"] == "":
         # Never validated the final weights (time budget hit between validations): do it now.
         val = validation_score(model, data, "val", device, val_metric)
-        history.append({"step": step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": "",
-                        "val": val, "lr": _lr_at(step, tc, time.perf_counter() - t0)})
-        if val < best_val:
-            best_val, best_state, best_step = val, copy.deepcopy(model.state_dict()), step
-    elapsed = time.perf_counter() - t0
-    model.load_state_dict(best_state)
+        run.history.append({"step": run.step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": "",
+                            "val": val, "lr": _lr_at(run.step, tc, time.perf_counter() - t0)})
+        if val < run.best_val:
+            run.best_val, run.best_state, run.best_step = val, copy.deepcopy(model.state_dict()), run.step
+    run.elapsed = time.perf_counter() - t0
+    model.load_state_dict(run.best_state)
     facts = {"effect": cfg.name, "model": cfg.model.name, "parameters": model.num_parameters(),
              "device": str(device), "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
-             "steps": step, "seconds": round(elapsed, 2), "stop_reason": stop_reason, "val_metric": val_metric, "best_val": best_val,
-             "best_step": best_step, "resumed": resumed, "seed": seed, "train": asdict(tc)}
-    facts.update(extra_facts or {})
-    # The model file holds no wall-clock facts: same config + seed → same bytes (train.json has the timing).
-    save_model(out_dir / MODEL_FILENAME, model, cfg.model.params, facts={k: v for k, v in facts.items() if k != "seconds"})
-    write_text(out_dir / "history.csv", history_csv(history))
-    write_json(out_dir / "train.json", facts)
+             "steps": run.step, "seconds": round(run.elapsed, 2), "stop_reason": stop_reason, "val_metric": val_metric,
+             "best_val": run.best_val, "best_step": run.best_step, "resumed": ck is not None, "seed": seed,
+             "train": asdict(tc), **(extra_facts or {})}
+    _write_outputs(out_dir, model, cfg.model.params, run.history, facts)
     discard_checkpoint(ckpt_path)
     return facts
+
+
+def _optimise(model: EffectModel, opt: torch.optim.Optimizer, loss_fn: torch.nn.Module, batch: Any, run: _Progress,
+              lr: float, warmup: int, device: torch.device) -> float:
+    """One gradient step on `batch` (the warm-up of a fresh sequence excluded from the loss); returns the loss."""
+    x, y, start = batch.x.to(device), batch.y.to(device), batch.start.to(device)
+    if batch.reset:
+        run.state = None
+    for g in opt.param_groups:
+        g["lr"] = lr
+    y_hat, run.state = model(x, run.state, start)
+    cut = warmup if batch.reset else 0
+    loss = loss_fn(y_hat[:, cut:], y[:, cut:])
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    run.state = model.detach_state(run.state)
+    run.step += 1
+    return float(loss.detach())
+
+
+def _write_outputs(out_dir: Path, model: EffectModel, params: dict[str, Any], history: list[dict[str, Any]],
+                   facts: dict[str, Any]) -> None:
+    """model.safetensors (no wall-clock facts: same config + seed → same bytes), history.csv, train.json."""
+    save_model(out_dir / MODEL_FILENAME, model, params, facts={k: v for k, v in facts.items() if k != "seconds"})
+    write_text(out_dir / "history.csv", history_csv(history))
+    write_json(out_dir / "train.json", facts)
 
 
 def history_csv(rows: list[dict[str, Any]]) -> str:
