@@ -61,6 +61,8 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # 0.5 0.5 2 -s` delays by 0.04–2.0 ms at 0.5 Hz); with the default 1 ms floor the analysis missed
 # half the sweep (ESR 0.24), with 0.05 ms it finds centre 1.00 ms, depth 1.00 ms, 0.49999 Hz
 # (ESR 0.008 before any training). 40 ms bounds the search (its cost grows with the range).
+# Not the flanger: with feedback the recursion runs in blocks shorter than the shortest delay, and
+# at a 0.05 ms floor those are 1 sample long — a 1.7 s trial did not finish in 10 minutes.
 # In order of cost (cheapest closed-form fits first), so `good_enough` can end the search early.
 FAMILIES: dict[str, Family] = {
     "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
@@ -74,7 +76,7 @@ FAMILIES: dict[str, Family] = {
                                                                        "val_every": 50, "max_steps": 300}),
     "drive_then_echo": Family(ModelConfig("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),
                               {**LONG, "segment_samples": 65536, "max_steps": 1500}),
-    "flanger": Family(ModelConfig("chorus", {"max_delay_ms": 20.0, "min_delay_ms": 0.05, "learn_feedback": True}),
+    "flanger": Family(ModelConfig("chorus", {"max_delay_ms": 20.0, "min_delay_ms": 1.0, "learn_feedback": True}),
                       {"segment_samples": 8192, "batch_size": 8, "val_every": 50, "max_steps": 300}, after="chorus"),
 }
 DEFAULT_CANDIDATES = tuple(FAMILIES)
