@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
-import io
 import math
 import shutil
 import sys
@@ -24,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from fxcore.atomic import write_text
 from fxcore.validate import parse_config
 from fxcore.errors import FxcoreError
 
@@ -31,6 +30,7 @@ from . import nam_system
 from .fxcore_system import train_fxcore
 from .pairs import PAIRS, make_pair, parse_pairs
 from .scoring import Result
+from .tables import format_table, to_csv
 
 # The issues' targets, on each pair's headline metric (octave: mel distance, as a fraction of clean's).
 TARGETS = {"a": 1e-4, "b": 2e-3, "c": 5e-3, "d": 1e-2, "e": 1e-4, "delay": 1e-2, "reverb": 5e-2, "chorus": 5e-2,
@@ -55,28 +55,6 @@ def _row(r: Result, fx: Result | None) -> dict:
             goal = goal * r.metrics["mel_distance_clean"]
         row["target"], row["met"] = goal, bool(value <= goal)
     return row
-
-
-def format_table(rows: list[dict]) -> str:
-    """Rows as an aligned text table (floats in 3 significant digits)."""
-    def cell(v) -> str:
-        if isinstance(v, float):
-            return f"{v:.3g}"
-        return str(v)
-
-    cells = [[cell(r[c]) for c in COLUMNS] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(COLUMNS)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
-    return "\n".join(lines)
-
-
-def _csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
 
 
 # fxcore's black-box models, the baselines for effects whose own model is a grey-box one.
@@ -157,16 +135,16 @@ def main(argv: list[str] | None = None) -> int:
                 run(f"nam-{preset}", lambda out, s=preset: nam_system.train_nam(s, pair.key, pair.effect, dataset,
                                                                                  out, a.budget_s))
             rows += [_row(r, results[0]) for r in results]
-            print(format_table(rows[-len(results):]), file=sys.stderr, flush=True)
+            print(format_table(rows[-len(results):], COLUMNS), file=sys.stderr, flush=True)
     except FxcoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    from fxcore.atomic import write_text
+
 
     print(f"budget {a.budget_s:g} s per system, {a.seconds:g} s of audio per pair, seed {a.seed}, "
           f"last 20 % held out")
-    print(format_table(rows))
-    write_text(a.out, _csv(rows))
+    print(format_table(rows, COLUMNS))
+    write_text(a.out, to_csv(rows, COLUMNS))
     print(f"wrote {a.out}")
     return 0
 

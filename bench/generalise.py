@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
 import datetime as dt
-import io
 import math
 import platform
 import shutil
@@ -37,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from fxcore.atomic import write_text
 from fxcore.audio import write_audio
 from fxcore.families import FAMILIES
 from fxcore.config import ModelConfig, SplitConfig
@@ -50,6 +49,7 @@ from fxcore.synth import click_train, synthesize_track
 from . import nam_system
 from .fxcore_system import train_fxcore
 from .scoring import Result, score
+from .tables import format_table, to_csv
 from .zoo import ROWS, Row
 
 COLUMNS = ("row", "family", "host", "system", "model", "parameters", "wall_s", "esr", "mel_distance", "lsd",
@@ -117,24 +117,11 @@ def _row(row: Row, r: Result, wall: float, stamp: dict) -> dict:
     return out
 
 
-def format_table(rows: list[dict]) -> str:
-    """Rows as an aligned text table (floats in 3 significant digits); stamp columns left out."""
-    cols = [c for c in COLUMNS if c not in ("date", "machine", "commit")]
-    cells = [[f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c]) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(x, widths)) for x in cells]
-    return "\n".join(lines)
+STAMPS = ("date", "machine", "commit")
 
 
 def _write_csv(path: str, rows: list[dict]) -> None:
-    from fxcore.atomic import write_text
-
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    write_text(path, buf.getvalue())
+    write_text(path, to_csv(rows, COLUMNS))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,14 +200,14 @@ def main(argv: list[str] | None = None) -> int:
                     if t["system"] == "fxcore auto":
                         t["auto_ratio"] = fx["fxcore auto"] / max(fx["fxcore hand-picked"], 1e-300)
             rows += table
-            print(format_table(table), file=sys.stderr, flush=True)
+            print(format_table(table, [c for c in COLUMNS if c not in STAMPS]), file=sys.stderr, flush=True)
             _write_csv(a.out, rows)  # after every row: a long run that is stopped keeps what it measured
     except FxcoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"budget {a.budget_s:g} s per system (drive/amp/chain {a.drive_budget_s:g} s), pieces {a.piece_s:g} s, "
           f"seed {a.seed}; test = held-out instruments and notes")
-    print(format_table(rows))
+    print(format_table(rows, [c for c in COLUMNS if c not in STAMPS]))
     _write_csv(a.out, rows)
     print(f"wrote {a.out}")
     return 0

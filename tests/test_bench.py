@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench import nam_system
-from bench.accuracy import TARGETS, format_table
+from bench.accuracy import COLUMNS, TARGETS, format_table
 from bench.pairs import PAIRS, parse_pairs
 from fxcore.errors import FxcoreError
 
@@ -57,7 +57,7 @@ def test_quick_benchmark_runs_end_to_end(tmp_path):
         assert {m for p, s, m in systems if p == "a" and s == "NAM"} == set(nam_system.PRESETS)
     for r in rows:
         assert math.isfinite(float(r["esr"])) and float(r["realtime_x"]) > 0 and float(r["seconds"]) > 0
-    assert proc.stdout.splitlines()[1].split() == format_table(rows).splitlines()[0].split()
+    assert proc.stdout.splitlines()[1].split() == format_table(rows, COLUMNS).splitlines()[0].split()
 
 
 def test_bad_arguments_fail_with_one_line(tmp_path):
