@@ -24,27 +24,7 @@ typedef struct {
 } Model;
 
 #if FIR_NP > 0
-/* In-place radix-2 complex FFT of size N (sign −1: forward; +1: inverse, unscaled). */
-static void fir_fft(const Model *m, float *a, int sign) {
-    for (int i = 0; i < FIR_N; ++i) {
-        const int j = m->rev[i];
-        if (j > i) {
-            float t = a[2 * i]; a[2 * i] = a[2 * j]; a[2 * j] = t;
-            t = a[2 * i + 1]; a[2 * i + 1] = a[2 * j + 1]; a[2 * j + 1] = t;
-        }
-    }
-    for (int len = 2; len <= FIR_N; len <<= 1) {
-        const int half = len >> 1, step = FIR_N / len;
-        for (int s = 0; s < FIR_N; s += len)
-            for (int k = 0; k < half; ++k) {
-                const float wr = m->tw[2 * k * step], wi = (float)sign * m->tw[2 * k * step + 1];
-                float *p = a + 2 * (s + k), *q = a + 2 * (s + k + half);
-                const float xr = q[0] * wr - q[1] * wi, xi = q[0] * wi + q[1] * wr;
-                q[0] = p[0] - xr; q[1] = p[1] - xi;
-                p[0] += xr; p[1] += xi;
-            }
-    }
-}
+static void fir_fft(const Model *m, float *a, int sign) { fx_fft_f(m->rev, m->tw, FIR_N, a, sign); }
 
 /* Real signal (N) → its B bins, via the complex FFT. */
 static void fir_rfft(const Model *m, const float *x, float *bins) {

@@ -54,28 +54,7 @@ static int oc_plan(OcFft *f, int n) {
 
 static void oc_unplan(OcFft *f) { free(f->rev); free(f->tw); }
 
-/* In-place radix-2 complex FFT (sign −1 forward, +1 inverse, unscaled). */
-static void oc_fft(const OcFft *f, double *a, int sign) {
-    const int n = f->n;
-    for (int i = 0; i < n; ++i) {
-        const int j = f->rev[i];
-        if (j > i) {
-            double t = a[2 * i]; a[2 * i] = a[2 * j]; a[2 * j] = t;
-            t = a[2 * i + 1]; a[2 * i + 1] = a[2 * j + 1]; a[2 * j + 1] = t;
-        }
-    }
-    for (int len = 2; len <= n; len <<= 1) {
-        const int half = len >> 1, step = n / len;
-        for (int s = 0; s < n; s += len)
-            for (int k = 0; k < half; ++k) {
-                const double wr = f->tw[2 * k * step], wi = (double)sign * f->tw[2 * k * step + 1];
-                double *p = a + 2 * (s + k), *q = a + 2 * (s + k + half);
-                const double xr = q[0] * wr - q[1] * wi, xi = q[0] * wi + q[1] * wr;
-                q[0] = p[0] - xr; q[1] = p[1] - xi;
-                p[0] += xr; p[1] += xi;
-            }
-    }
-}
+static void oc_fft(const OcFft *f, double *a, int sign) { fx_fft_d(f->rev, f->tw, f->n, a, sign); }
 
 /* z (L complex, Hermitian) → its unscaled inverse DFT, in place (real part is the signal). */
 static void oc_idft_l(Model *m) {

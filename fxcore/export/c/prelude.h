@@ -88,3 +88,30 @@ FX_HOT static void fx_dense(const float *W, const float *b, int n_out, int n_in,
             for (int i = 0; i < n; ++i) y[i] = fx_tanh(y[i]);
     }
 }
+
+/* In-place radix-2 complex FFT of n points, interleaved (re, im), bit-reversal table `rev` and
+ * twiddles tw[2k], tw[2k+1] = cos, sin(2πk/n); sign −1: forward, +1: inverse (unscaled).
+ * One body for float (the convolution engines) and double (the phase vocoder). */
+#define FX_DEFINE_FFT(NAME, T)                                                                        \
+    static inline void NAME(const int *rev, const T *tw, int n, T *a, int sign) {                     \
+        for (int i = 0; i < n; ++i) {                                                                 \
+            const int j = rev[i];                                                                     \
+            if (j > i) {                                                                              \
+                T t = a[2 * i]; a[2 * i] = a[2 * j]; a[2 * j] = t;                                    \
+                t = a[2 * i + 1]; a[2 * i + 1] = a[2 * j + 1]; a[2 * j + 1] = t;                      \
+            }                                                                                         \
+        }                                                                                             \
+        for (int len = 2; len <= n; len <<= 1) {                                                      \
+            const int half = len >> 1, step = n / len;                                                \
+            for (int s = 0; s < n; s += len)                                                          \
+                for (int k = 0; k < half; ++k) {                                                      \
+                    const T wr = tw[2 * k * step], wi = (T)sign * tw[2 * k * step + 1];               \
+                    T *p = a + 2 * (s + k), *q = a + 2 * (s + k + half);                              \
+                    const T xr = q[0] * wr - q[1] * wi, xi = q[0] * wi + q[1] * wr;                   \
+                    q[0] = p[0] - xr; q[1] = p[1] - xi;                                               \
+                    p[0] += xr; p[1] += xi;                                                           \
+                }                                                                                     \
+        }                                                                                             \
+    }
+FX_DEFINE_FFT(fx_fft_f, float)
+FX_DEFINE_FFT(fx_fft_d, double)
