@@ -81,18 +81,22 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
 
 
+class _CanonicalJson:
+    """Mixin for config dataclasses: canonical JSON, what a rule's params hold and Snakemake compares."""
+
+    def to_json(self) -> str:
+        """This dataclass as JSON with sorted keys."""
+        return json.dumps(asdict(self), sort_keys=True)  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
-class RenderConfig:
+class RenderConfig(_CanonicalJson):
     """What the effect-rendering stage depends on: the host, its chain and options."""
 
     name: str
     backend: str
     chain: list[dict[str, Any]]
     options: dict[str, Any]
-
-    def to_json(self) -> str:
-        """Canonical JSON (sorted keys): the render rule's params, compared by Snakemake."""
-        return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "RenderConfig":
@@ -101,16 +105,12 @@ class RenderConfig:
 
 
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(_CanonicalJson):
     """What a trained model depends on besides its dataset: the effect's name (its seed), model, recipe."""
 
     name: str
     model: ModelConfig
     train: TrainConfig
-
-    def to_json(self) -> str:
-        """Canonical JSON (sorted keys): the train rule's params, compared by Snakemake."""
-        return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "Recipe":
@@ -120,7 +120,7 @@ class Recipe:
 
 
 @dataclass(frozen=True)
-class EffectConfig:
+class EffectConfig(_CanonicalJson):
     """One effect: how to render it (backend + chain) and how to model it."""
 
     name: str
@@ -139,10 +139,6 @@ class EffectConfig:
     def recipe(self) -> Recipe:
         """The part of this config that the training stage reads."""
         return Recipe(self.name, self.model, self.train)
-
-    def to_json(self) -> str:
-        """Canonical JSON (sorted keys) of the whole effect config."""
-        return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "EffectConfig":
