@@ -69,17 +69,7 @@ static int model_init(Model *m) {
     m->acc = calloc(2 * FIR_B, sizeof(float));
     m->rev = calloc(FIR_N, sizeof(int));
     if (!m->frame || !m->ytail || !m->fdl || !m->hf || !m->tw || !m->work || !m->acc || !m->rev) return -1;
-    int bits = 0;
-    while ((1 << bits) < FIR_N) ++bits;
-    for (int i = 0; i < FIR_N; ++i) {
-        int r = 0;
-        for (int b = 0; b < bits; ++b) r |= ((i >> b) & 1) << (bits - 1 - b);
-        m->rev[i] = r;
-    }
-    for (int k = 0; k < FIR_N / 2; ++k) { /* e^{−2πik/N}, stored as (cos, sin); the sign is applied in fir_fft */
-        m->tw[2 * k] = (float)cos(2.0 * FX_PI * k / FIR_N);
-        m->tw[2 * k + 1] = (float)sin(2.0 * FX_PI * k / FIR_N);
-    }
+    fx_fft_f_plan(m->rev, m->tw, FIR_N); /* e^{−2πik/N} as (cos, sin); the sign is applied in fir_fft */
     float *seg = calloc(FIR_N, sizeof(float));
     if (!seg) return -1;
     for (int j = 0; j < FIR_NP; ++j) { /* partition j+1: taps [(j+1)P, (j+2)P), zero-padded to N */

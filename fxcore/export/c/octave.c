@@ -38,17 +38,7 @@ static int oc_plan(OcFft *f, int n) {
     f->rev = calloc((size_t)n, sizeof(int));
     f->tw = calloc((size_t)n, sizeof(double));
     if (!f->rev || !f->tw) return -1;
-    int bits = 0;
-    while ((1 << bits) < n) ++bits;
-    for (int i = 0; i < n; ++i) {
-        int r = 0;
-        for (int b = 0; b < bits; ++b) r |= ((i >> b) & 1) << (bits - 1 - b);
-        f->rev[i] = r;
-    }
-    for (int k = 0; k < n / 2; ++k) {
-        f->tw[2 * k] = cos(2.0 * FX_PI * k / n);
-        f->tw[2 * k + 1] = sin(2.0 * FX_PI * k / n);
-    }
+    fx_fft_d_plan(f->rev, f->tw, n);
     return 0;
 }
 

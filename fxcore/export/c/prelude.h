@@ -91,8 +91,22 @@ FX_HOT static void fx_dense(const float *W, const float *b, int n_out, int n_in,
 
 /* In-place radix-2 complex FFT of n points, interleaved (re, im), bit-reversal table `rev` and
  * twiddles tw[2k], tw[2k+1] = cos, sin(2πk/n); sign −1: forward, +1: inverse (unscaled).
- * One body for float (the convolution engines) and double (the phase vocoder). */
+ * One body for float (the convolution engines) and double (the phase vocoder); NAME##_plan fills
+ * `rev` (n ints) and `tw` (n values) for a power-of-two n. */
 #define FX_DEFINE_FFT(NAME, T)                                                                        \
+    static inline void NAME##_plan(int *rev, T *tw, int n) {                                          \
+        int bits = 0;                                                                                 \
+        while ((1 << bits) < n) ++bits;                                                               \
+        for (int i = 0; i < n; ++i) {                                                                 \
+            int r = 0;                                                                                \
+            for (int b = 0; b < bits; ++b) r |= ((i >> b) & 1) << (bits - 1 - b);                    \
+            rev[i] = r;                                                                               \
+        }                                                                                             \
+        for (int k = 0; k < n / 2; ++k) {                                                             \
+            tw[2 * k] = (T)cos(2.0 * FX_PI * k / n);                                                  \
+            tw[2 * k + 1] = (T)sin(2.0 * FX_PI * k / n);                                              \
+        }                                                                                             \
+    }                                                                                                 \
     static inline void NAME(const int *rev, const T *tw, int n, T *a, int sign) {                     \
         for (int i = 0; i < n; ++i) {                                                                 \
             const int j = rev[i];                                                                     \
