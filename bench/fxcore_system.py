@@ -11,15 +11,17 @@ from fxcore.model_io import load_model
 from fxcore.auto import fit_effect
 
 from .scoring import Result, score
+from .streaming import render_speed
 
 
 def train_fxcore(effect: EffectConfig, pair: str, dataset_dir: Path, out_dir: Path, budget_s: float, seed: int,
-                 system: str = "fxcore") -> Result:
+                 system: str = "fxcore", stream_blocks: tuple[int, ...] = ()) -> Result:
     """Train `effect`'s model for `budget_s` wall seconds; score it on the held-out split.
 
     The step budget and early stopping are lifted so the wall-clock budget binds, as it does for
     NAM; the learning-rate schedule then decays over the time budget (see fxcore.train), and the
-    weights kept are the best on the validation split.
+    weights kept are the best on the validation split. `stream_blocks`: block sizes to time the
+    model streaming at (bench/streaming.py).
     """
     train = replace(effect.train, max_seconds=float(budget_s), max_steps=10**7, lr_schedule="budget",
                     checkpoint_every=10**9, patience=10**9)
@@ -30,8 +32,11 @@ def train_fxcore(effect: EffectConfig, pair: str, dataset_dir: Path, out_dir: Pa
     metrics, rtf = score(lambda x, start: m.render(x, start=start), data)
     train_samples = sum(r.length for r in data.split("train"))
     epochs = facts["steps"] * cfg.train.batch_size * cfg.train.segment_samples / max(train_samples, 1)
-    return Result(pair, effect.name, system, _describe(cfg.model), facts["parameters"], facts["seconds"],
-                  epochs, metrics, rtf)
+    result = Result(pair, effect.name, system, _describe(cfg.model), facts["parameters"], facts["seconds"],
+                    epochs, metrics, rtf, steps=int(facts["steps"]))
+    result.stream = {b: render_speed(lambda x, blk: m.render(x, chunk=blk), b, data.sample_rate)
+                     for b in stream_blocks}
+    return result
 
 
 def _describe(model: ModelConfig) -> str:

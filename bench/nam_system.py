@@ -1,20 +1,39 @@
-"""Neural Amp Modeler as a benchmark system, trained by NAM's own code (`nam.train.full.main`).
+"""Neural Amp Modeler as a benchmark system: NAM's own recipes, trained by NAM's own Lightning module.
 
-NAM is optional (`pip install -e ".[bench]"`). Its presets are the ones NAM's simplified trainer
-ships — LSTM "standard" (1×24, burn-in 4096, truncation 512), WaveNet "feather" and "standard" —
-written in the layer-array format of the installed NAM. The wall-clock budget is Lightning's
-`max_time`; NAM's own schedule (Adam lr 4e-3, ExponentialLR 0.993 per epoch, batch 16 of 8192
-samples, MSE training loss, best checkpoint by validation loss) is kept as NAM ships it.
+NAM is optional (`pip install -e ".[bench]"`). The recipes are the ones NAM ships, verbatim, in
+bench/nam_recipes/ (each file's `_source` says where it comes from):
+
+- `packed`: NAM 0.13's only recipe (its GUI/Colab trainer): a PackedWaveNet training a 3- and an
+  8-channel WaveNet at once, MSE + MR-STFT (weight 5e-4), Adam lr 4e-3, weight decay 3.17e-7,
+  ExponentialLR gamma 0.994 per epoch. The submodel with the lower validation ESR is scored (NAM
+  exports both; a plugin picks one); its parameters are the ones counted.
+- `lstm`: NAM 0.12's LSTM "standard" (1×24, burn-in 4096, truncation 512): pre-emphasised MSE
+  (coefficient 0.85) + pre-emphasised MR-STFT (2e-4), the first 4096 samples masked, validation
+  by MSE, Adam lr 0.01, gamma 0.995. NAM 0.13 dropped its LSTM recipe; 0.12's is the last shipped.
+- `wavenet`: NAM 0.12's WaveNet "standard" (16/8 channels, 2×10 dilations, Tanh), validation ESR
+  + pre-emphasised MR-STFT 2e-4, Adam lr 4e-3, gamma 0.993.
+
+Data as NAM's trainer feeds it: batch 16 of 8192-sample windows (+ the receptive field), shuffled.
+Every recipe runs under one of two schedules (`Schedule`): "nam" keeps its per-epoch
+ExponentialLR as shipped (at a short budget it barely decays: 0.994^20 = 0.89), "budget" replaces it
+by the decay fxcore gets in a time-budgeted comparison, lr·d^(t/T) with d = fxcore's `lr_decay`
+(0.01) and t/T the share of the wall budget used, set before every optimiser step.
+
+The training loop is NAM's `nam.train.full.main` without its plots and export (same module, data
+sets, handshakes and checkpoint callbacks) plus, for the budget schedule, one callback; Lightning's
+`max_time` ends it. The held-out split never reaches NAM's data loader.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
+import json
 import logging
-import re
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,39 +41,75 @@ import numpy as np
 import soundfile as sf
 import torch
 
+from fxcore.config import TrainConfig
 from fxcore.dataset import Dataset
 
+try:  # optional: the `bench` extra
+    import pytorch_lightning as pl
+    from nam.data import Split, apply_joint_dataset_hooks, get_joint_dataset_hooks, init_dataset
+    from nam.train import full as nam_full
+    from nam.train.lightning_module import LightningModule, PackedLightningModule
+    from nam.models.recurrent import LSTM as NamLSTM
+except ImportError:  # pragma: no cover - exercised where NAM is not installed
+    pl = None
+
 from .scoring import Result, score
+from .streaming import stateful_speed, windowed_speed
+
+RECIPES_DIR = Path(__file__).with_name("nam_recipes")
+RECIPES = ("packed", "lstm", "wavenet")
+SCHEDULES = ("nam", "budget")
+
+
+@dataclass(frozen=True)
+class NamSystem:
+    """A benchmark system: a NAM recipe under a schedule."""
+
+    recipe: str
+    schedule: str
+
+    @property
+    def name(self) -> str:
+        """'nam-packed', 'nam-lstm-budget', ..."""
+        return f"nam-{self.recipe}" + ("" if self.schedule == "nam" else f"-{self.schedule}")
+
+
+SYSTEMS: dict[str, NamSystem] = {s.name: s for s in (NamSystem(r, k) for r in RECIPES for k in SCHEDULES)}
 
 
 def available() -> bool:
     """True if `neural-amp-modeler` is importable."""
-    try:
-        import nam.train.full  # noqa: F401
-    except Exception:
-        return False
-    return True
+    return pl is not None
 
 
-def _layers(first: tuple[int, int, list[int]], second: tuple[int, int, list[int]]) -> list[dict[str, Any]]:
-    """Two NAM layer arrays (channels, head size, dilations), Tanh, kernel 3, in NAM 0.13's format."""
-    (c1, h1, d1), (c2, h2, d2) = first, second
-    common = {"condition_size": 1, "kernel_size": 3, "activation": "Tanh", "gated": False}
-    return [{"input_size": 1, "channels": c1, "dilations": d1, **common,
-             "head": {"out_channels": h1, "kernel_size": 1, "bias": False}},
-            {"input_size": c1, "channels": c2, "dilations": d2, **common,
-             "head": {"out_channels": h2, "kernel_size": 1, "bias": True}}]
+def recipe(name: str) -> dict[str, Any]:
+    """The shipped recipe `name` as NAM's model config (net, loss, optimizer, lr_scheduler)."""
+    raw = json.loads((RECIPES_DIR / f"{name}.json").read_text())
+    return {k: v for k, v in raw.items() if not k.startswith("_")}
 
 
-_D10 = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
-PRESETS: dict[str, dict[str, Any]] = {
-    "lstm-standard": {"name": "LSTM", "config": {"num_layers": 1, "hidden_size": 24, "train_burn_in": 4096,
-                                                 "train_truncate": 512}},
-    "wavenet-feather": {"name": "WaveNet", "config": {
-        "layers_configs": _layers((8, 4, _D10[:7]), (4, 1, [128, 256, 512] + _D10)), "head_scale": 0.02}},
-    "wavenet-standard": {"name": "WaveNet", "config": {
-        "layers_configs": _layers((16, 8, _D10), (8, 1, _D10)), "head_scale": 0.02}},
-}
+def data_settings(name: str) -> dict[str, Any]:
+    """NAM's trainer's window length, batch size and joint data hooks for the recipe (its `_source.data`)."""
+    return dict(json.loads((RECIPES_DIR / f"{name}.json").read_text())["_source"]["data"])
+
+
+class BudgetDecay(pl.Callback if pl is not None else object):
+    """lr = lr₀ · d^(t/T): the time-budgeted decay fxcore's `lr_schedule: budget` uses, for NAM."""
+
+    def __init__(self, budget_s: float, decay: float):
+        super().__init__()
+        self.budget_s, self.decay, self.t0, self.lr0 = budget_s, decay, None, None
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        """Start the clock; remember each group's initial rate."""
+        self.t0 = time.perf_counter()
+        self.lr0 = [g["lr"] for g in trainer.optimizers[0].param_groups]
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        """Set the rate for the coming step from the share of the budget used."""
+        p = min(1.0, (time.perf_counter() - self.t0) / self.budget_s)
+        for g, lr0 in zip(trainer.optimizers[0].param_groups, self.lr0):
+            g["lr"] = lr0 * self.decay ** p
 
 
 def _write_pcm(path: Path, x: np.ndarray, sample_rate: int) -> None:
@@ -62,67 +117,131 @@ def _write_pcm(path: Path, x: np.ndarray, sample_rate: int) -> None:
     sf.write(str(path), np.clip(x, -1.0, 1.0), sample_rate, subtype="PCM_24")
 
 
-def train_nam(preset: str, pair: str, effect: str, dataset_dir: Path, out_dir: Path, budget_s: float) -> Result:
-    """Train NAM's `preset` on the pair's train split for `budget_s` seconds; score it like fxcore."""
-    from nam.train import full
-
-    data = Dataset(dataset_dir)
+def _configs(system: NamSystem, data: Dataset, out_dir: Path, budget_s: float
+             ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], float]:
+    """(data, model, learning) configs in NAM's format for the pair's train/validation splits, and the
+    gain applied to the target on the way (NAM refuses a target that reaches full scale: a hot
+    one is turned down to a 0.99 peak, and the model's output turned back up by the same factor)."""
     (track,) = data.tracks
     train, val = data.split("train")[0], data.split("val")[0]
-    out_dir.mkdir(parents=True, exist_ok=True)
     x_path, y_path = out_dir / "x.wav", out_dir / "y.wav"
-    # Train and validation only: the held-out split never reaches NAM's data loader.
+    y = np.asarray(data.target(track)[:val.stop], dtype=np.float64)
+    gain = min(1.0, 0.99 / max(float(np.max(np.abs(y))), 1e-12))
     _write_pcm(x_path, np.asarray(data.clean(track)[:val.stop]), data.sample_rate)
-    _write_pcm(y_path, np.asarray(data.target(track)[:val.stop]), data.sample_rate)
-    common = {"x_path": str(x_path), "y_path": str(y_path), "delay": 0, "require_input_pre_silence": None}
-    data_config = {"train": {"stop_samples": train.stop, "ny": 8192},
+    _write_pcm(y_path, y * gain, data.sample_rate)
+    settings = data_settings(system.recipe)
+    data_config = {"train": {"start_samples": train.start, "stop_samples": train.stop, "ny": settings["ny"]},
                    "validation": {"start_samples": val.start, "stop_samples": val.stop, "ny": None},
-                   "common": common}
-    model_config = {"net": PRESETS[preset], "loss": {"val_loss": "esr"},
-                    "optimizer": {"lr": 0.004}, "lr_scheduler": {"class": "ExponentialLR", "kwargs": {"gamma": 0.993}}}
+                   "common": {"x_path": str(x_path), "y_path": str(y_path), "delay": 0,
+                              "require_input_pre_silence": None}}
+    model_config = recipe(system.recipe)
+    if system.schedule == "budget":
+        model_config["lr_scheduler"] = None
     learning_config = {
-        "train_dataloader": {"batch_size": 16, "shuffle": True, "pin_memory": False, "drop_last": True,
-                             "num_workers": 0},
+        "train_dataloader": {"batch_size": settings["batch_size"], "shuffle": True, "pin_memory": False,
+                             "drop_last": True, "num_workers": 0},
         "val_dataloader": {},
-        "trainer": {"accelerator": "cpu" if not torch.cuda.is_available() else "gpu", "devices": 1,
+        "trainer": {"accelerator": "gpu" if torch.cuda.is_available() else "cpu", "devices": 1,
                     "max_time": {"seconds": float(budget_s)}, "max_epochs": -1, "enable_progress_bar": False,
                     "logger": False, "enable_model_summary": False},
     }
-    torch.manual_seed(0)
-    t0 = time.perf_counter()
+    if settings.get("joint"):
+        data_config["joint"] = settings["joint"]
+    return data_config, model_config, learning_config, gain
+
+
+def _fit(system: NamSystem, data_config: dict, model_config: dict, learning_config: dict, out_dir: Path,
+         budget_s: float):
+    """NAM's `full.main` loop (module, data sets, handshakes, its checkpoint callbacks) → the trainer."""
+    packed = model_config["net"]["name"] == "PackedWaveNet"
+    cls = PackedLightningModule if packed else LightningModule
+    model = cls.init_from_config(copy.deepcopy(model_config))
+    data_config["common"]["nx"] = model.net.receptive_field
+    ds_train, ds_val = init_dataset(data_config, Split.TRAIN), init_dataset(data_config, Split.VALIDATION)
+    rms = float(ds_train.y.square().mean().sqrt())
+    apply_joint_dataset_hooks(dataset_train=ds_train, dataset_validation=ds_val,
+                              hooks=get_joint_dataset_hooks(data_config.get("joint", [])))
+    hook_gain = float(ds_train.y.square().mean().sqrt()) / rms  # NAM 0.13 normalises the target's level
+    model.net.sample_rate = ds_train.sample_rate
+    for ds in (ds_train, ds_val):
+        ds.handshake(model.net)
+        model.net.handshake(ds)
+    callbacks = nam_full._create_callbacks(learning_config, packed=packed)
+    if system.schedule == "budget":
+        callbacks.append(BudgetDecay(budget_s, TrainConfig().lr_decay))
+    trainer = pl.Trainer(callbacks=callbacks, default_root_dir=out_dir, **learning_config["trainer"])
+    trainer.fit(model, torch.utils.data.DataLoader(ds_train, **learning_config["train_dataloader"]),
+                torch.utils.data.DataLoader(ds_val, **learning_config["val_dataloader"]))
+    return cls, model, trainer, callbacks, hook_gain
+
+
+def _best_net(cls, model, trainer, callbacks, model_config: dict) -> torch.nn.Module:
+    """The deployable net with the best validation loss, as NAM's export would pick it."""
+    kwargs = cls.parse_config(copy.deepcopy(model_config))
+    if cls is PackedLightningModule:
+        best = next(c for c in callbacks if isinstance(c, nam_full._lightning_module.PackedBestCheckpoint)).best
+        if not best:  # never validated: the larger submodel as trained
+            return model.net.extract_submodel(model.net.num_submodels - 1)
+        i = min(best, key=lambda k: best[k]["best_metric"])
+        module = cls.load_from_checkpoint(best[i]["checkpoint_path"], **kwargs)
+        module.net.sample_rate = model.net.sample_rate
+        return module.net.extract_submodel(i)
+    path = trainer.checkpoint_callback.best_model_path
+    if not path:
+        return model.net
+    return cls.load_from_checkpoint(path, **kwargs).net
+
+
+def train_nam(name: str, pair: str, effect: str, dataset_dir: Path, out_dir: Path, budget_s: float,
+              seed: int) -> Result:
+    """Train NAM system `name` on the pair's train split for `budget_s` seconds; score it like fxcore."""
+    system = SYSTEMS[name]
+    data = Dataset(dataset_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_config, model_config, learning_config, gain = _configs(system, data, out_dir, budget_s)
     with _quiet():
-        full.main(data_config, model_config, learning_config, out_dir, no_show=True, make_plots=False)
-    seconds = time.perf_counter() - t0
-    net, epochs = _load_best(out_dir, model_config)
-    net.eval()
+        pl.seed_everything(seed, workers=False)
+        t0 = time.perf_counter()
+        cls, model, trainer, callbacks, hook_gain = _fit(system, data_config, model_config, learning_config, out_dir,
+                                                         budget_s)
+        seconds = time.perf_counter() - t0
+        net = _best_net(cls, model, trainer, callbacks, model_config).cpu().eval()
 
     def render(x: np.ndarray, start: int) -> np.ndarray:
         with torch.no_grad():
-            return net(torch.from_numpy(np.array(x, dtype=np.float32)), pad_start=True).numpy()
+            y = net(torch.from_numpy(np.array(x, dtype=np.float32)), pad_start=True).numpy()
+        return y / (gain * hook_gain)
 
     metrics, rtf = score(render, data)
-    params = sum(p.numel() for p in net.parameters())
-    return Result(pair, effect, "NAM", preset, params, round(seconds, 2), epochs, metrics, rtf)
+    result = Result(pair, effect, name, system.recipe, sum(p.numel() for p in net.parameters()),
+                    round(seconds, 2), float(trainer.current_epoch), metrics, rtf)
+    result.steps = int(trainer.global_step)
+    result.stream = {block: block_speed(net, block, data.sample_rate) for block in (64, 512)}
+    return result
 
 
-def _load_best(out_dir: Path, model_config: dict[str, Any]) -> tuple[torch.nn.Module, float]:
-    """The best checkpoint by validation loss (as NAM exports it) and the epochs trained."""
-    from nam.train.lightning_module import LightningModule
+def block_speed(net: torch.nn.Module, block: int, sample_rate: int) -> float:
+    """× real time streaming `block` samples at a time on one thread.
 
-    ckpts = sorted(out_dir.glob("**/*.ckpt"))
-    epochs = [int(m.group(1)) + 1 for c in ckpts if (m := re.search(r"checkpoint_epoch_(?:epoch=)?(\d+)", c.stem))]
-    # NAM names its best-k checkpoints {epoch}_{step}_{ESR}_{MSE}; Lightning inserts "ESR=".
-    scored = [(float(m.group(1)), c) for c in ckpts if (m := re.search(r"ESR=?([0-9.]+e[-+]\d+)", c.stem))]
-    best = [c for _, c in sorted(scored)]
-    module = LightningModule.init_from_config({**model_config, "checkpoint_path": str(best[0])}) if best \
-        else LightningModule.init_from_config(model_config)
-    return module.net.cpu(), float(max(epochs, default=0))
+    A convolutional net runs its forward on the block plus the receptive field − 1 samples of
+    history it needs; the LSTM carries its (h, c) state from block to block.
+    """
+    if isinstance(net, NamLSTM):
+        state = [net._initial_state(1)]
+
+        def step(xb: torch.Tensor) -> torch.Tensor:
+            out, state[0] = net._core(xb[None, :, None], state[0])
+            return net._apply_head(out)
+
+        return stateful_speed(step, block, sample_rate)
+    return windowed_speed(lambda w: net(w, pad_start=False), net.receptive_field - 1, block, sample_rate)
 
 
 @contextlib.contextmanager
 def _quiet():
     """Silence Lightning's and NAM's console chatter; the benchmark prints one table."""
-    loggers = [logging.getLogger(n) for n in ("pytorch_lightning", "lightning", "lightning.pytorch")]
+    loggers = [logging.getLogger(n) for n in ("pytorch_lightning", "lightning", "lightning.pytorch",
+                                             "lightning_fabric", "lightning.fabric")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.ERROR)
@@ -133,3 +252,4 @@ def _quiet():
     finally:
         for lg, lv in zip(loggers, levels):
             lg.setLevel(lv)
+

@@ -32,6 +32,8 @@ class Result:
     epochs: float
     metrics: dict = field(default_factory=dict)
     realtime_factor: float = float("nan")
+    steps: int = 0                                       # optimiser steps taken
+    stream: dict = field(default_factory=dict)           # block size → × real time, streaming
 
 
 def score(render: Renderer, dataset: Dataset) -> tuple[dict, float]:

@@ -1,66 +1,152 @@
-"""The accuracy benchmark runs end to end (`--quick`), so it never rots; its numbers are not asserted."""
+"""The NAM benchmark: recipes as NAM ships them, its budget schedule, an end-to-end quick run, the README table."""
 
 from __future__ import annotations
 
-import csv
+import inspect
 import math
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import torch
+import yaml
 
-from bench import nam_system
-from bench.accuracy import COLUMNS, TARGETS, format_table
+from bench import accuracy_table, nam_system
 from bench.pairs import PAIRS, parse_pairs
+from fxcore.config import TrainConfig
 from fxcore.errors import FxcoreError
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_pairs_cover_the_issues_and_name_config_effects():
-    import yaml
-
+def test_pairs_name_config_effects():
     effects = yaml.safe_load((ROOT / "config.yaml").read_text())["effects"]
-    assert {"a", "b", "c", "d", "e", "chorus", "delay", "reverb", "octave"} == set(PAIRS) == set(TARGETS)
+    assert {"a", "b", "c", "d", "e", "chorus", "delay", "reverb", "octave"} == set(PAIRS)
     assert all(p.effect in effects for p in PAIRS.values())
     with pytest.raises(FxcoreError, match="unknown benchmark pair"):
         parse_pairs("a,zz")
 
 
-def test_nam_presets_are_valid_nam_configs():
+def test_packed_recipe_and_data_settings_are_the_installed_nams():
     pytest.importorskip("nam")
-    from nam.train.lightning_module import LightningModule
+    from nam.train import core
+    from nam.train._version import Version
+
+    assert nam_system.recipe("packed") == core._get_packed_model_config()
+    shipped = core._get_data_config(input_version=Version(3, 0, 0), input_path=Path("x.wav"),
+                                    output_path=Path("y.wav"), ny=core._NY_DEFAULT, latency=0)
+    defaults = inspect.signature(core.train).parameters
+    settings = nam_system.data_settings("packed")
+    assert settings["joint"] == shipped["joint"]
+    assert settings["ny"] == shipped["train"]["ny"] == defaults["ny"].default == 8192
+    assert settings["batch_size"] == defaults["batch_size"].default == 16
+
+
+def test_every_recipe_builds_in_the_installed_nam():
+    pytest.importorskip("nam")
+    from nam.train.lightning_module import LightningModule, LossConfig, PackedLightningModule
 
     sizes = {}
-    for name, net in nam_system.PRESETS.items():
-        module = LightningModule.init_from_config({"net": net, "loss": {}, "optimizer": {"lr": 1e-3},
-                                                   "lr_scheduler": None})
+    for name in nam_system.RECIPES:
+        cfg = nam_system.recipe(name)
+        cls = PackedLightningModule if cfg["net"]["name"] == "PackedWaveNet" else LightningModule
+        module = cls.init_from_config(cfg)
         sizes[name] = sum(p.numel() for p in module.net.parameters())
-    # feather < standard; the LSTM 1×24: gates 4·24·(1 + 24 + 2), head 24 + 1, learned initial (h, c) 2·24
-    assert sizes["wavenet-feather"] < sizes["wavenet-standard"]
-    assert sizes["lstm-standard"] == 4 * 24 * 27 + 25 + 2 * 24
+        loss = LossConfig.init_from_config(cfg["loss"])
+        assert loss.val_loss is not None
+        assert getattr(torch.optim.lr_scheduler, cfg["lr_scheduler"]["class"])
+    # NAM 0.12's LSTM standard 1×24: gates 4·24·(1 + 24 + 2), head 24 + 1, learned initial (h, c) 2·24
+    assert sizes["lstm"] == 4 * 24 * 27 + 25 + 2 * 24
+    lstm = nam_system.recipe("lstm")
+    assert (lstm["optimizer"]["lr"], lstm["lr_scheduler"]["kwargs"]["gamma"]) == (0.01, 0.995)
+    assert (lstm["loss"]["mask_first"], lstm["loss"]["pre_emph_coef"], lstm["loss"]["val_loss"]) == (4096, 0.85, "mse")
+    assert set(nam_system.SYSTEMS) == {f"nam-{r}{s}" for r in nam_system.RECIPES for s in ("", "-budget")}
+
+
+def test_budget_decay_follows_the_wall_clock_in_a_real_lightning_run():
+    pl = pytest.importorskip("pytorch_lightning")
+    lrs: list[tuple[float, float]] = []
+
+    class Toy(pl.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Linear(1, 1)
+
+        def training_step(self, batch, batch_idx):
+            lrs.append((time.perf_counter(), self.trainer.optimizers[0].param_groups[0]["lr"]))
+            time.sleep(0.02)
+            return self.w(batch[0]).square().mean()
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters(), lr=4e-3)
+
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(64, 1)), batch_size=1)
+    decay = nam_system.BudgetDecay(0.6, TrainConfig().lr_decay)
+    trainer = pl.Trainer(callbacks=[decay], max_time={"seconds": 2}, max_epochs=-1, logger=False,
+                         enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False)
+    trainer.fit(Toy(), data)
+    rates = [lr for _, lr in lrs]
+    assert rates[0] == pytest.approx(4e-3, rel=0.1)
+    assert all(b <= a for a, b in zip(rates, rates[1:]))
+    assert rates[-1] == pytest.approx(4e-3 * 0.01)
+    for t, lr in lrs:  # lr·d^(t/T) at every step, within the clock's slack between two reads
+        p = min(1.0, (t - decay.t0) / 0.6)
+        assert lr == pytest.approx(4e-3 * 0.01 ** p, rel=0.05)
 
 
 @pytest.mark.slow
-def test_quick_benchmark_runs_end_to_end(tmp_path):
+def test_quick_benchmark_runs_end_to_end_and_tabulates(tmp_path):
     out = tmp_path / "accuracy.csv"
     proc = subprocess.run([sys.executable, "-m", "bench.accuracy", "--quick", "--work", str(tmp_path / "work"),
-                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    rows = list(csv.DictReader(out.open()))
-    systems = {(r["pair"], r["system"], r["model"]) for r in rows}
-    assert ("a", "fxcore", "wiener_hammerstein") in systems
-    assert ("delay", "fxcore", "feedback_delay") in systems
-    assert any(p == "delay" and s == "fxcore black-box" for p, s, _ in systems)
-    if nam_system.available():
-        assert {m for p, s, m in systems if p == "a" and s == "NAM"} == set(nam_system.PRESETS)
-    for r in rows:
-        assert math.isfinite(float(r["esr"])) and float(r["realtime_x"]) > 0 and float(r["seconds"]) > 0
-    assert proc.stdout.splitlines()[1].split() == format_table(rows, COLUMNS).splitlines()[0].split()
+    rows = pd.read_csv(out)
+    expected = {"clean", "fxcore"} | ({"nam-packed", "nam-lstm-budget"} if nam_system.available() else set())
+    for pair in ("a", "sox_overdrive"):
+        got = rows[rows.pair == pair]
+        assert set(got.system) == expected
+        for system in expected - {"clean"}:
+            mine = got[got.system == system]
+            assert sorted(mine.seed) == [0, 1]
+            assert mine.esr.map(math.isfinite).all() and (mine.steps > 0).all() and (mine.train_s > 0).all()
+            first = mine[mine.seed == 0].iloc[0]
+            assert first.rt_block64 > 0 and first.rt_block512 > 0
+    assert set(rows.material) == {"synthetic", "instrument"}
+    assert rows.commit.notna().all() and rows.versions.str.contains("torch").all()
+    table = accuracy_table.markdown(rows)
+    assert table.count("\n| a | synthetic | fxcore |") == 1 and "sox_overdrive" in table
 
 
-def test_bad_arguments_fail_with_one_line(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "bench.accuracy", "--pairs", "nope", "--work", str(tmp_path)],
+def test_readme_table_is_the_committed_csv():
+    readme = (ROOT / "README.md").read_text()
+    table = accuracy_table.markdown(pd.read_csv(ROOT / "bench/results/accuracy.csv"))
+    assert accuracy_table.replace_block(readme, table, "README.md") == readme, \
+        "README table is stale: python -m bench.accuracy_table --readme README.md"
+
+
+def test_committed_csv_has_three_seeds_for_every_system_on_every_pair():
+    rows = pd.read_csv(ROOT / "bench/results/accuracy.csv")
+    trained = rows[rows.system != "clean"]
+    assert not trained.empty
+    seeds = trained.groupby(["pair", "system"]).seed.nunique()
+    assert (seeds >= 3).all(), seeds[seeds < 3]
+    pairs = set(trained.pair)
+    for pair in pairs:
+        assert {"fxcore", "nam-packed", "nam-packed-budget", "nam-lstm", "nam-lstm-budget"} <= \
+            set(trained[trained.pair == pair].system), pair
+    assert "caps_amp_cab" in pairs and set(trained.material) == {"synthetic", "instrument"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--pairs", "nope"], "unknown benchmark pair"),
+    (["--systems", "fxcore,nam-huge"], "unknown benchmark system"),
+    (["--seeds", "0,x"], "bad --seeds"),
+])
+def test_bad_arguments_fail_with_one_line(tmp_path, args, message):
+    proc = subprocess.run([sys.executable, "-m", "bench.accuracy", *args, "--work", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 1 and proc.stderr.strip().startswith("error: ") and "unknown benchmark pair" in proc.stderr
+    assert proc.returncode == 1 and proc.stderr.strip().startswith("error: ") and message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

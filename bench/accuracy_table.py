@@ -1,0 +1,92 @@
+"""The README's benchmark table, generated from bench/results/accuracy.csv so the two cannot drift.
+
+    python -m bench.accuracy_table                     # print the table (markdown)
+    python -m bench.accuracy_table --readme README.md  # rewrite the block between the markers
+
+One line per pair and system: the held-out ESR as the median over seeds with its min–max, the
+seeds counted, the median optimiser steps in the budget, parameters, speed (offline, and streaming
+64- and 512-sample blocks, one thread) and `÷ fxcore`: this system's median ESR over fxcore's
+(> 1: fxcore is more accurate). A header line states the machine, date, commit, versions and
+budget the CSV was measured with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from fxcore.atomic import write_text
+
+BEGIN, END = "<!-- accuracy-table:begin -->", "<!-- accuracy-table:end -->"
+HEAD = ("pair", "material", "system", "model", "params", "seeds", "steps (median)", "held-out ESR median",
+        "min–max", "÷ fxcore", "× RT offline", "× RT 64", "× RT 512")
+
+
+def _g(x: float) -> str:
+    """3 significant digits, '' for a missing value."""
+    return "" if pd.isna(x) else f"{x:.3g}"
+
+
+def summarise(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per (pair, system): median / min / max ESR over seeds, median steps, first-seed speeds."""
+    rows = rows.copy()
+    rows["order"] = range(len(rows))
+    g = rows.groupby(["set", "pair", "system"], sort=False)
+    out = g.agg(material=("material", "first"), model=("model", "first"), params=("parameters", "first"),
+                seeds=("esr", "size"), steps=("steps", "median"), esr=("esr", "median"), lo=("esr", "min"),
+                hi=("esr", "max"), rt=("rt_offline", "median"), rt64=("rt_block64", "first"),
+                rt512=("rt_block512", "first"), order=("order", "first")).reset_index()
+    fx = out[out.system == "fxcore"].set_index(["set", "pair"])["esr"]
+    out["ratio"] = [r.esr / fx.get((r.set, r.pair), float("nan")) for r in out.itertuples()]
+    return out.sort_values("order")
+
+
+def markdown(rows: pd.DataFrame) -> str:
+    """The table (with its header line) as markdown."""
+    s = summarise(rows)
+    first = rows.iloc[0]
+    budget = sorted({float(b) for b in rows["budget_s"].dropna()})
+    lines = [f"Measured {first['date']} on {first['machine']} (commit {first['commit']}; {first['versions']}); "
+             f"set `{first['set']}`; budget {', '.join(f'{b:g}' for b in budget)} s of wall clock per system, pair "
+             f"and seed; ESR on the held-out split; `bench/results/accuracy.csv`.", "",
+             "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
+    for r in s.itertuples():
+        clean = r.system == "clean"
+        cells = [r.pair, r.material, r.system, r.model, "" if clean else f"{int(r.params):,}".replace(",", " "),
+                 "" if clean else str(r.seeds), "" if clean else f"{r.steps:.0f}", _g(r.esr),
+                 "" if clean else f"{_g(r.lo)}–{_g(r.hi)}", "" if r.system == "fxcore" else _g(r.ratio),
+                 "" if clean else _g(r.rt), _g(r.rt64), _g(r.rt512)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def replace_block(text: str, table: str, where: str) -> str:
+    """`text` with the part between BEGIN and END replaced by `table`."""
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"error: {where} has no {BEGIN} … {END} block; add the two markers where the table goes")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n{table}{END}{tail}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the table, or write it into a README between the markers."""
+    p = argparse.ArgumentParser(prog="python -m bench.accuracy_table", description=__doc__.split("\n\n")[0])
+    p.add_argument("--csv", default="bench/results/accuracy.csv")
+    p.add_argument("--readme", default=None, help="rewrite this file's table block instead of printing")
+    a = p.parse_args(argv)
+    table = markdown(pd.read_csv(a.csv))
+    if a.readme is None:
+        print(table, end="")
+        return 0
+    path = Path(a.readme)
+    write_text(path, replace_block(path.read_text(), table, a.readme))
+    print(f"wrote the table into {a.readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

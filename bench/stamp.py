@@ -1,0 +1,39 @@
+"""What every benchmark row carries so it can be checked later: date, machine, commit, library versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import subprocess
+from importlib import metadata
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def commit() -> str:
+    """The short commit hash of the working tree ('' outside git), with '+dirty' if it has edits."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+    except OSError:
+        return ""
+    return head + ("+dirty" if head and dirty else "")
+
+
+def machine() -> str:
+    """CPU architecture, core count and Python version, e.g. 'x86_64 2 cpu 3.11.7'."""
+    return f"{platform.machine()} {os.cpu_count()} cpu {platform.python_version()}"
+
+
+def stamp() -> dict[str, str]:
+    """{date, machine, commit, versions} for a benchmark row."""
+    versions = "; ".join(f"{d} {_version(d)}" for d in ("fxcore", "torch", "neural-amp-modeler", "pytorch-lightning"))
+    return {"date": dt.date.today().isoformat(), "machine": machine(), "commit": commit(), "versions": versions}
