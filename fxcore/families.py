@@ -62,7 +62,7 @@ FAMILIES: dict[str, Family] = {
 }
 # `flanger` is left out of the default list (name it in `candidates` to try it): its feedback
 # recursion runs in Python-level blocks shorter than the delay, and one trial with validation
-# renders of 16 s took over 8 minutes on a shared 2-core CPU (its validations, not its steps).
+# renders of 16 s took over 8 minutes on a shared 2-core CPU (its analysis and validations, not its steps).
 DEFAULT_CANDIDATES = tuple(f for f in FAMILIES if f != "flanger")
 
 
