@@ -1,7 +1,7 @@
 """Generalisation benchmark: third-party effects on real playing, scored on pieces no system trained on.
 
     python -m bench.generalise                 # every row (bench/zoo.py); about an hour on a 2-core CPU
-    python -m bench.generalise --quick         # 5 rows, short pieces, small budgets: 2 min 24 s measured (CI)
+    python -m bench.generalise --quick         # 5 rows, short pieces, small budgets (CI; 2 min 24 s with 1 s trials)
     python -m bench.generalise --rows sox_chorus1,calf_phaser --budget-s 60
 
 Material (fxcore.material): train = nylon and clean electric guitar pieces + fxcore's synthetic
@@ -14,8 +14,10 @@ pre-roll (bench/scoring.py).
 Systems per row, each with the same wall-clock budget (initialisation and, for `auto`, the
 selection included): fxcore `auto`, fxcore's hand-picked model (bench/zoo.py), NAM WaveNet-
 standard when `nam` is importable and `--nam` asks for it, and the do-nothing baseline (the clean
-input as the prediction). Output: a table on stdout and bench/results/generalise.csv (with the
-date, machine and commit on every row).
+input as the prediction). `auto`'s family trials are step counts (`--trial-steps`; default each
+family's own, fxcore/families.py), so its choice does not depend on the machine's load; the time
+they take comes off its budget, and the winner trains on for the rest. Output: a table on stdout
+and bench/results/generalise.csv (with the date, machine and commit on every row).
 """
 
 from __future__ import annotations
@@ -132,9 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--drive-budget-s", type=float, default=240.0, help="budget for drive/amp/chain rows")
     p.add_argument("--piece-s", type=float, default=15.0, help="seconds per material piece")
     p.add_argument("--synth-s", type=float, default=20.0, help="seconds of synthetic tones added to training")
-    p.add_argument("--trial-s", type=float, default=None, help="auto: trial seconds per candidate "
-                                                              "(default: budget / 12)")
-    p.add_argument("--quick", action="store_true", help="the --quick subset, 4 s pieces, 6 s budgets (CI)")
+    p.add_argument("--trial-steps", type=int, default=None, help="auto: optimiser steps per candidate "
+                   "(default: each family's own, fxcore/families.py; --quick: 10)")
+    p.add_argument("--quick", action="store_true", help="the --quick subset, 4 s pieces, 6 s budgets, "
+                   "10-step trials (CI)")
     p.add_argument("--nam", action="store_true", help="also train NAM WaveNet-standard (if importable)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--config", default="config.yaml", help="defaults (training recipe, sample rate)")
@@ -143,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.quick:
         a.budget_s, a.drive_budget_s, a.piece_s, a.synth_s = 6.0, 6.0, 4.0, 4.0
+        a.trial_steps = a.trial_steps or 10
         a.rows = a.rows or ",".join(k for k, r in ROWS.items() if r.quick)
     try:
         keys = [k.strip() for k in (a.rows or ",".join(ROWS)).split(",") if k.strip()]
@@ -171,8 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             results: list[tuple[Result, float]] = []
             metrics, _ = score(lambda x, start: x, data)
             results.append((Result(key, key, "clean input (no model)", "—", 0, 0.0, 0.0, metrics), 0.0))
-            trial = a.trial_s if a.trial_s is not None else max(1.0, budget / 12)
-            auto = replace(effect, model=ModelConfig("auto", {"trial_seconds": trial}))
+            trials = {"trial_steps": a.trial_steps} if a.trial_steps is not None else {}
+            auto = replace(effect, model=ModelConfig("auto", trials))
             for name, eff in (("fxcore auto", auto), ("fxcore hand-picked", _hand_recipe(effect, row))):
                 out = pdir / name.replace(" ", "-")
                 shutil.rmtree(out, ignore_errors=True)

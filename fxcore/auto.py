@@ -6,27 +6,33 @@ windows must hold its memory — 1.5 s for a reverb's IR, 0.1 s for a chorus). S
 1. Every candidate is built and fitted on the train split by its closed-form `initialise` (LTI
    least squares for `ir`, echo analysis for `feedback_delay`, LFO estimation for `chorus` /
    `tremolo` / `phaser`, the linear path of `wiener_hammerstein`), then trained for a short trial
-   (`trial_seconds` of gradient descent, learning rate decayed over the trial) and scored on the
-   validation split by ESR — the same score the trainer keeps its best weights by.
+   (`trial_steps` optimiser steps — each family's own count by default, fxcore.families — with the
+   learning rate decayed over them by `lr_schedule: steps`) and scored on the validation split by
+   ESR — the same score the trainer keeps its best weights by. A trial is a step count, not a
+   time, so the ranking is the same on any machine under any load; the effect's `max_seconds`
+   only caps a trial as a safety net (with the trainer's warning if it ever binds).
 2. A costlier refinement of a family (`after`: the flanger is the chorus with feedback, whose
-   recursion runs in blocks shorter than the delay — measured 49 s for a 1 s trial against the
-   chorus's 14 s) is tried only if that family leads the ranking.
+   recursion runs in blocks shorter than the delay — measured 31 s for its initialise and two
+   validations against the chorus's 6 s) is tried only if that family leads the ranking.
 3. A candidate whose initialisation fails (e.g. an LFO analysis that finds no modulation in the
    audio) is ranked last with its error, not fatal.
 4. Candidates are tried cheapest first; once one reaches a validation ESR ≤ `good_enough`
    (1e-4: inaudible), the rest are not tried — an EQ or a tremolo is settled in seconds.
 5. The winner is the lowest validation ESR. Training goes on from its weights after the trial
    (its closed-form fit is not repeated). Its recipe replaces the effect's window settings;
-   the effect's own stopping rules (max_steps, max_seconds, lr_schedule) still apply, with the
-   selection's wall time taken off a time budget (`lr_schedule: budget`).
+   the effect's own stopping rules (max_steps, max_seconds, lr_schedule) still apply. Only under
+   a time budget (`lr_schedule: budget`) is the selection's wall time taken off it; under
+   `lr_schedule: steps` nothing measured in seconds enters, and the same config gives the same
+   model file, byte for byte.
 
-The ranking — family, validation ESR, seconds (initialise + trial) — goes into train.json
-(`auto_ranking`) and a page of report.pdf.
+The ranking — family, validation ESR, trial steps, seconds (initialise + trial) — goes into
+train.json (`auto_ranking`) and a page of report.pdf; the model file's copy leaves the seconds out.
 
 Why a trial rather than the initialisation alone: at initialisation a Wiener–Hammerstein net is
 its least-squares linear path, i.e. exactly the `ir` fit with a shorter filter, so a distortion
 would be ranked as "linear" — its nonlinear branch needs a few hundred steps to show (measured
-on a SoX overdrive: linear-only ESR 0.10, after 8 s of training 0.01).
+on a SoX overdrive: linear-only ESR 0.10, after 8 s of training (≈ 900 steps of 9 ms) 0.01; after
+its default 600-step trial 0.013 on the 12 s overdrive render of tests/test_generalise.py).
 """
 
 from __future__ import annotations
@@ -41,17 +47,18 @@ from typing import Any
 
 from .config import EffectConfig, Recipe
 from .errors import FxcoreError
-from .families import DEFAULT_CANDIDATES, FAMILIES, family_recipe
+from .families import FAMILIES, family_recipe
 from .model_io import MODEL_FILENAME, load_model
+from .models import build_model
 from .train import train_effect
 
 log = logging.getLogger("fxcore.auto")
 
 
 def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates: list[str] | tuple[str, ...],
-                  trial_seconds: float, good_enough: float = 1e-4
+                  trial_steps: int | None = None, good_enough: float = 1e-4
                   ) -> tuple[str, list[dict[str, Any]], dict[str, Any] | None]:
-    """Fit and trial every candidate (see the module docstring).
+    """Fit and trial every candidate for `trial_steps` steps (None: each family's own; see the module docstring).
 
     Returns (winner, ranking best first, the winner's weights after its trial): training goes on
     from those weights rather than repeating the winner's initialisation.
@@ -70,9 +77,7 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
         if FAMILIES[name].after is not None and FAMILIES[name].after in candidates and lead != FAMILIES[name].after:
             log.info("auto: %s skipped (%s does not lead)", name, FAMILIES[name].after)
             continue
-        trial = family_recipe(recipe, name)
-        trial = replace(trial, train=replace(trial.train, max_steps=10**7, max_seconds=float(trial_seconds),
-                                             lr_schedule="budget", patience=10**9, checkpoint_every=10**9))
+        trial = trial_recipe(recipe, name, trial_steps)
         t0 = time.perf_counter()
         try:
             with tempfile.TemporaryDirectory(prefix="fxcore-auto-") as tmp:
@@ -80,13 +85,14 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
                 val, note = float(facts["best_val"]), ""
                 if not ranking or val < min(r["val_esr"] for r in ranking):
                     best_state = load_model(Path(tmp) / MODEL_FILENAME).state_dict()
+                steps = int(facts["steps"])
         except (ValueError, RuntimeError, FxcoreError) as exc:  # an analysis that finds nothing to fit
-            val, note = math.inf, f"{type(exc).__name__}: {exc}"[:200]
+            val, note, steps = math.inf, f"{type(exc).__name__}: {exc}"[:200], 0
         row = {"family": name, "model": trial.model.name, "params": trial.model.params, "val_esr": val,
-               "seconds": round(time.perf_counter() - t0, 2)}
+               "steps": steps, "seconds": round(time.perf_counter() - t0, 2)}
         if note:
             row["error"] = note
-        log.info("auto: %s val ESR %.4g in %.1f s", name, val, row["seconds"])
+        log.info("auto: %s val ESR %.4g after %d steps in %.1f s", name, val, steps, row["seconds"])
         ranking.append(row)
     ranking.sort(key=lambda r: r["val_esr"])
     if not math.isfinite(ranking[0]["val_esr"]):
@@ -98,20 +104,28 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
     return ranking[0]["family"], ranking, best_state
 
 
+def trial_recipe(recipe: Recipe, family: str, trial_steps: int | None) -> Recipe:
+    """`family`'s trial recipe: exactly `trial_steps` steps, lr decayed over them, the effect's max_seconds a cap."""
+    trial = family_recipe(recipe, family)
+    steps = trial_steps if trial_steps is not None else FAMILIES[family].trial_steps
+    return replace(trial, train=replace(trial.train, max_steps=int(steps), max_seconds=recipe.train.max_seconds,
+                                        lr_schedule="steps", patience=10**9, checkpoint_every=10**9))
+
+
 def fit_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: str | Path, seed: int,
                **train_options: Any) -> dict[str, Any]:
     """Train the effect's model; for `model: auto`, select the family first and train the winner on.
 
-    The winner's recipe replaces the effect's (its windows, learning rate); under `lr_schedule:
-    budget` the selection's wall time is taken off the time budget. The ranking goes into train.json.
+    The winner's recipe replaces the effect's (its windows, learning rate); only under `lr_schedule:
+    budget` is the selection's wall time taken off the time budget. The ranking goes into train.json.
     """
     if cfg.model.name != "auto":
         return train_effect(dataset_dir, cfg, out_dir, seed, **train_options)
-    params = cfg.model.params
+    # The params checked as a config check does (a script may build a recipe without one); the
+    # selection step has no sample rate of its own.
+    sel = build_model("auto", dict(cfg.model.params), 1)
     t0 = time.perf_counter()
-    winner, ranking, state = select_family(dataset_dir, cfg, seed, params.get("candidates") or DEFAULT_CANDIDATES,
-                                           float(params.get("trial_seconds", 8.0)),
-                                           float(params.get("good_enough", 1e-4)))
+    winner, ranking, state = select_family(dataset_dir, cfg, seed, sel.candidates, sel.trial_steps, sel.good_enough)
     used = time.perf_counter() - t0
     chosen = family_recipe(cfg, winner)
     if chosen.train.lr_schedule == "budget":

@@ -14,10 +14,11 @@ from .config import ModelConfig, Recipe
 
 @dataclass(frozen=True)
 class Family:
-    """A candidate: model name + params, and the training keys it needs (windows, lr, validation rate)."""
+    """A candidate: model name + params, the training keys it needs, and its trial's optimiser steps."""
 
     model: ModelConfig
     train: dict[str, Any] = field(default_factory=dict)
+    trial_steps: int = 100  # `model: auto`'s trial: this many optimiser steps (measured step costs below)
     after: str | None = None  # tried only if this family leads the ranking so far (a costlier refinement)
 
 
@@ -30,25 +31,38 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # (ESR 0.008 before any training). 40 ms bounds the search (its cost grows with the range).
 # Not the flanger: with feedback the recursion runs in blocks shorter than the shortest delay, and
 # at a 0.05 ms floor those are 1 sample long — a 1.7 s trial did not finish in 10 minutes.
+# Trials are counted in optimiser steps, not seconds, so the ranking does not depend on the machine's
+# load (same config, same bytes out). One step with each family's windows costs (ms, measured on
+# 2026-12-01 on the project's 2-core CPU, load average ≈ 1, 12 s SoX render, validation excluded):
+#   tremolo 166, ir 157, feedback_delay 106, wiener_hammerstein 9, dynamics 65, chorus 4,
+#   drive_then_echo 154, flanger 16
+# — a 40-fold spread, so each family has its own `trial_steps`: ≈ 8 s of steps on that CPU for the
+# costly ones (50 × 166 ms …), 600 for WH (5.4 s: its nonlinear branch needs a few hundred steps to
+# show), the chorus's own max_steps (300) for the chorus. The chorus and flanger are cheap per step:
+# their cost is the fixed part — LFO analysis and validation renders, measured 6 s (chorus) and
+# 31 s (flanger, whose feedback recursion runs in blocks shorter than the delay) for initialise
+# and two validations on 1.8 s, against 0.6–4 s for the others.
 # In order of cost (cheapest closed-form fits first), so `good_enough` can end the search early.
 FAMILIES: dict[str, Family] = {
     "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
-                                                   "max_steps": 300}),
-    "ir": Family(ModelConfig("ir", {"seconds": 2.0}), LONG),
-    "feedback_delay": Family(ModelConfig("feedback_delay", {}), {**LONG, "segment_samples": 98304}),
-    "wiener_hammerstein": Family(ModelConfig("wiener_hammerstein", {}), {"segment_samples": 4096, "batch_size": 8}),
+                                                   "max_steps": 300}, trial_steps=50),
+    "ir": Family(ModelConfig("ir", {"seconds": 2.0}), LONG, trial_steps=50),
+    "feedback_delay": Family(ModelConfig("feedback_delay", {}), {**LONG, "segment_samples": 98304}, trial_steps=75),
+    "wiener_hammerstein": Family(ModelConfig("wiener_hammerstein", {}), {"segment_samples": 4096, "batch_size": 8},
+                                 trial_steps=600),
     "dynamics": Family(ModelConfig("wiener_hammerstein", {"dynamics": True}),
-                       {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 1500}),
-    "chorus": Family(ModelConfig("chorus", {"max_delay_ms": 40.0, "min_delay_ms": 0.05}), {"segment_samples": 16384, "batch_size": 8,
-                                                                       "val_every": 50, "max_steps": 300}),
+                       {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 1500}, trial_steps=120),
+    "chorus": Family(ModelConfig("chorus", {"max_delay_ms": 40.0, "min_delay_ms": 0.05}),
+                     {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300}, trial_steps=300),
     "drive_then_echo": Family(ModelConfig("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),
-                              {**LONG, "segment_samples": 65536, "max_steps": 1500}),
+                              {**LONG, "segment_samples": 65536, "max_steps": 1500}, trial_steps=50),
     "flanger": Family(ModelConfig("chorus", {"max_delay_ms": 20.0, "min_delay_ms": 1.0, "learn_feedback": True}),
-                      {"segment_samples": 8192, "batch_size": 8, "val_every": 50, "max_steps": 300}, after="chorus"),
+                      {"segment_samples": 8192, "batch_size": 8, "val_every": 50, "max_steps": 300}, trial_steps=100,
+                      after="chorus"),
 }
 # `flanger` is left out of the default list (name it in `candidates` to try it): its feedback
 # recursion runs in Python-level blocks shorter than the delay, and one trial with validation
-# renders of 16 s took over 8 minutes on a shared 2-core CPU.
+# renders of 16 s took over 8 minutes on a shared 2-core CPU (its analysis and validations, not its steps).
 DEFAULT_CANDIDATES = tuple(f for f in FAMILIES if f != "flanger")
 
 

@@ -256,9 +256,21 @@ def _optimise(model: EffectModel, opt: torch.optim.Optimizer, loss_fn: torch.nn.
 def _write_outputs(out_dir: Path, model: EffectModel, params: dict[str, Any], history: list[dict[str, Any]],
                    facts: dict[str, Any]) -> None:
     """model.safetensors (no wall-clock facts: same config + seed → same bytes), history.csv, train.json."""
-    save_model(out_dir / MODEL_FILENAME, model, params, facts={k: v for k, v in facts.items() if k != "seconds"})
+    save_model(out_dir / MODEL_FILENAME, model, params, facts=_timeless(facts))
     write_text(out_dir / "history.csv", history_csv(history))
     write_json(out_dir / "train.json", facts)
+
+
+def _timeless(facts: dict[str, Any]) -> dict[str, Any]:
+    """`facts` without wall-clock seconds: the run's, and each row's of a list of rows (auto's ranking)."""
+    out: dict[str, Any] = {}
+    for key, value in facts.items():
+        if key == "seconds":
+            continue
+        if isinstance(value, list):
+            value = [{k: v for k, v in r.items() if k != "seconds"} if isinstance(r, dict) else r for r in value]
+        out[key] = value
+    return out
 
 
 def history_csv(rows: list[dict[str, Any]]) -> str:

@@ -18,6 +18,7 @@ import pytest
 from fxcore.config import ModelConfig, Recipe, SplitConfig, TrainConfig
 from fxcore.dataset.shards import write_dataset
 from fxcore.effects import make_backend
+from fxcore.errors import FxcoreError
 from fxcore.models import build_model
 from fxcore.synth import synthesize_track
 
@@ -51,8 +52,8 @@ def _dataset(tmp_path: Path, x: np.ndarray, y: np.ndarray) -> Path:
     return out
 
 
-# Short real renders, a cheap trial per candidate: what auto must tell apart. Each run ≈ 30–60 s on
-# a 2-core CPU, so these are slow tests.
+# Short real renders, each family's own trial: what auto must tell apart. Each run ≈ 30–90 s on a
+# 2-core CPU, so these are slow tests.
 AUTO_CASES = {
     "lti_echo": ([{"echo": [0.8, 0.7, 120, 0.4]}], {"ir", "feedback_delay"}),
     "chorus": ([{"chorus": [0.7, 0.9, 30, 0.5, 0.5, 2.0, "-s"]}], {"chorus", "flanger"}),
@@ -74,7 +75,7 @@ def test_auto_picks_the_right_family(tmp_path, case):
     recipe = Recipe("t", ModelConfig("auto", {}), TrainConfig(lr_schedule="budget", max_seconds=30.0,
                                                               lr=4e-3, lr_decay=0.1))
     winner, ranking, _ = select_family(ds, recipe, 1, ["ir", "feedback_delay", "chorus", "tremolo",
-                                                   "wiener_hammerstein", "dynamics"], 2.0)
+                                                   "wiener_hammerstein", "dynamics"])
     print(case, [(r["family"], f"{r['val_esr']:.3g}") for r in ranking])
     assert winner in right, ranking
 
@@ -90,17 +91,59 @@ def test_auto_trains_the_winner_and_records_the_ranking(tmp_path):
 
     x, y = sox_pair([{"tremolo": [5, 50]}], 8.0, seed=2)
     ds = _dataset(tmp_path, x, y)
-    recipe = Recipe("t", ModelConfig("auto", {"candidates": ["ir", "tremolo"], "trial_seconds": 1.0,
+    recipe = Recipe("t", ModelConfig("auto", {"candidates": ["ir", "tremolo"], "trial_steps": 10,
                                               "good_enough": 0.0}),
                     TrainConfig(max_steps=20, val_every=10, segment_samples=8192, batch_size=2))
     facts = fit_effect(ds, recipe, tmp_path / "model", 1, progress=False)
     assert facts["model"] == "tremolo" and [r["family"] for r in facts["auto_ranking"]] == ["tremolo", "ir"]
     # With the default good_enough (1e-4) the tremolo's fit settles it: ir is not tried.
-    recipe = replace(recipe, model=ModelConfig("auto", {"candidates": ["ir", "tremolo"], "trial_seconds": 1.0}))
+    recipe = replace(recipe, model=ModelConfig("auto", {"candidates": ["ir", "tremolo"], "trial_steps": 10}))
     facts = fit_effect(ds, recipe, tmp_path / "model2", 1, progress=False)
     assert [r["family"] for r in facts["auto_ranking"]] == ["tremolo"]
     assert json.loads((tmp_path / "model" / "train.json").read_text())["auto_ranking"][0]["val_esr"] < 1e-3
+    assert [r["steps"] for r in facts["auto_ranking"]] == [10]
     assert load_model(tmp_path / "model" / "model.safetensors").name == "tremolo"
+
+
+def test_auto_trial_seconds_is_an_error_that_names_trial_steps():
+    with pytest.raises(FxcoreError, match="no longer has parameter 'trial_seconds'.*trial_steps"):
+        build_model("auto", {"trial_seconds": 8}, SR)
+    with pytest.raises(FxcoreError, match="trial_steps must be > 0"):
+        build_model("auto", {"trial_steps": 0}, SR)
+    assert build_model("auto", {"trial_steps": 7}, SR).trial_steps == 7
+    assert build_model("auto", {}, SR).trial_steps is None  # each family's own count
+
+
+def test_auto_trials_are_step_counts_whatever_the_effect_schedule():
+    from fxcore.auto import trial_recipe
+    from fxcore.families import FAMILIES
+
+    budget = Recipe("t", ModelConfig("auto", {}), TrainConfig(lr_schedule="budget", max_seconds=60.0))
+    for family in FAMILIES:
+        for steps, want in ((None, FAMILIES[family].trial_steps), (12, 12)):
+            tc = trial_recipe(budget, family, steps).train
+            assert (tc.lr_schedule, tc.max_steps, tc.max_seconds) == ("steps", want, 60.0)
+
+
+@pytest.mark.slow
+@pytest.mark.system
+@needs_sox
+def test_auto_selection_is_reproducible(tmp_path):
+    """Same config, same bytes out: the ranking and the model file do not depend on wall-clock time."""
+    from fxcore.auto import fit_effect
+
+    x, y = sox_pair([{"overdrive": [20, 20]}], 6.0, seed=4)
+    ds = _dataset(tmp_path, x, y)
+    recipe = Recipe("t", ModelConfig("auto", {"candidates": ["tremolo", "wiener_hammerstein"], "trial_steps": 12,
+                                              "good_enough": 0.0}),
+                    TrainConfig(max_steps=20, val_every=10))
+    runs = [fit_effect(ds, recipe, tmp_path / f"model{i}", 1, progress=False) for i in range(2)]
+    rankings = [[{k: v for k, v in r.items() if k != "seconds"} for r in f["auto_ranking"]] for f in runs]
+    print(rankings[0])
+    assert rankings[0] == rankings[1] and {r["family"] for r in rankings[0]} == {"tremolo", "wiener_hammerstein"}
+    assert all(r["steps"] == 12 for r in rankings[0] if "error" not in r)
+    files = [(tmp_path / f"model{i}" / "model.safetensors").read_bytes() for i in range(2)]
+    assert files[0] == files[1]
 
 
 @pytest.mark.slow

@@ -1,5 +1,5 @@
 """`auto`: the registered name of the model-selection step (fxcore.auto), so `model: auto` is checked
-at config time like any model (its parameters are the selection's: candidates, trial_seconds).
+at config time like any model (its parameters are the selection's: candidates, trial_steps, good_enough).
 
 It is never trained or rendered itself: `fxcore.auto.fit_effect` replaces it by the winning
 family before building a model, and the model file holds the winner.
@@ -7,7 +7,7 @@ family before building a model, and the model file holds the winner.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -20,14 +20,17 @@ from .base import EffectModel, register_model
 class AutoSelect(EffectModel):
     """Stands for `model: auto` in config checks; see fxcore.auto for the selection it stands for.
 
-    params: candidates (family names from fxcore.families.FAMILIES; default all), trial_seconds
-    (gradient-descent seconds per candidate before the ranking on the validation split),
-    good_enough (a validation ESR that ends the search early).
+    params: candidates (family names from fxcore.families.FAMILIES; default all but the flanger),
+    trial_steps (optimiser steps per candidate before the ranking on the validation split; default
+    each family's own, fxcore.families), good_enough (a validation ESR that ends the search early).
     """
 
     selects = True
+    replaced_params: ClassVar[dict[str, str]] = {
+        "trial_seconds": "write trial_steps: N (optimiser steps per candidate, the same on any machine) or "
+                         "leave it out for each family's own count (fxcore/families.py)"}
 
-    def __init__(self, sample_rate: int, candidates: list[str] | None = None, trial_seconds: float = 8.0,
+    def __init__(self, sample_rate: int, candidates: list[str] | None = None, trial_steps: int | None = None,
                  good_enough: float = 1e-4):
         super().__init__(sample_rate)
         self.candidates = list(candidates) if candidates is not None else list(DEFAULT_CANDIDATES)
@@ -35,9 +38,11 @@ class AutoSelect(EffectModel):
         if bad or not self.candidates:
             raise FxcoreError(f"model 'auto': unknown candidate(s) {bad}", None,
                               f"use names from {', '.join(FAMILIES)}")
-        if not trial_seconds > 0:
-            raise FxcoreError("model 'auto': trial_seconds must be > 0", None, "set e.g. trial_seconds: 8")
-        self.trial_seconds, self.good_enough = float(trial_seconds), float(good_enough)
+        if trial_steps is not None and not trial_steps > 0:
+            raise FxcoreError("model 'auto': trial_steps must be > 0", None,
+                              "set e.g. trial_steps: 100, or leave it out for each family's own count")
+        self.trial_steps = int(trial_steps) if trial_steps is not None else None
+        self.good_enough = float(good_enough)
         self.register_buffer("unused", torch.zeros(1))
 
     def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):

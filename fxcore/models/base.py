@@ -62,6 +62,7 @@ class EffectModel(nn.Module):
 
     name: ClassVar[str] = ""
     selects: ClassVar[bool] = False  # True for `auto`: a selection step registered for config checks, not a model
+    replaced_params: ClassVar[dict[str, str]] = {}  # a parameter that was removed → the fix its error names
     render_chunk: ClassVar[int] = 1 << 16  # samples per forward call in `render`
 
     def __init__(self, sample_rate: int):

@@ -58,7 +58,10 @@ def check_params(model: str, cls: type, params: dict[str, Any]) -> None:
     """Raise a one-line FxcoreError (no path) if `params` do not fit `cls`'s constructor."""
     schema = param_schema(cls)
     names = sorted(schema["properties"])
+    replaced = getattr(cls, "replaced_params", {})
     for key in params:
+        if key in replaced:
+            raise FxcoreError(f"model {model!r} no longer has parameter {key!r}", None, replaced[key])
         if key not in schema["properties"]:
             close = difflib.get_close_matches(key, names, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
