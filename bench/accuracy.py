@@ -1,6 +1,6 @@
 """Accuracy benchmark: fxcore against Neural Amp Modeler's own recipes, equal wall budgets, several seeds.
 
-    python -m bench.accuracy                       # the documented full run: ≈ 80 min on a 2-core CPU
+    python -m bench.accuracy                       # the documented full run: ≈ 75 min on a 2-core CPU
     python -m bench.accuracy --quick               # ≈ 3 min smoke run; CI runs it (numbers not asserted)
     python -m bench.accuracy --budget-s 460 --pairs a,b,c,d,e,caps_amp_cab,gx_amp,sox_overdrive,sox_compand
     python -m bench.accuracy_table --readme README.md   # the README table, generated from the CSV
@@ -46,12 +46,11 @@ from fxcore.validate import parse_config
 
 from . import nam_system
 from .fxcore_system import train_fxcore
-from .generalise import _hand_recipe, make_material_pair
-from .pairs import PAIRS, make_pair
+from .pairs import PAIRS, make_material_pair, make_pair
 from .scoring import Result, score
 from .stamp import stamp
 from .tables import format_table, to_csv
-from .zoo import ROWS
+from .zoo import ROWS, hand_recipe
 
 MATERIAL_SEEDS = {"report": 2026, "tuning": 42}
 FULL_PAIRS = "a,b,c,d,caps_amp_cab,gx_amp"
@@ -130,7 +129,7 @@ def _train(system: str, key: str, raw: dict, cfg: Config, dataset: Path, out: Pa
         return res if streams else _without_streams(res)
     effect = cfg.effect(effect_name)
     if system == "fxcore":
-        effect = _hand_recipe(effect, ROWS[key]) if key in ROWS else effect
+        effect = hand_recipe(effect, ROWS[key]) if key in ROWS else effect
     else:
         effect = _baseline(raw, effect_name, system)
     return train_fxcore(effect, key, dataset, out, b.budget_s, seed, system=system, stream_blocks=blocks)
@@ -167,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"comma-separated keys from {','.join(PAIRS)} (synthetic) or bench/zoo.py (instrument)")
     p.add_argument("--systems", default=FULL_SYSTEMS,
                    help=f"comma-separated from {','.join([*FXCORE_SYSTEMS, *nam_system.SYSTEMS])}")
-    p.add_argument("--budget-s", type=float, default=30.0, help="training wall-clock seconds per system, pair, seed")
+    p.add_argument("--budget-s", type=float, default=45.0, help="training wall-clock seconds per system, pair, seed")
     p.add_argument("--seeds", default="0,1,2", help="training seeds (initialisation, batch order)")
     p.add_argument("--set", choices=sorted(MATERIAL_SEEDS), default="report",
                    help="report: material no recipe was tuned on; tuning: the material config.yaml was tuned on")

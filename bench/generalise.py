@@ -24,88 +24,36 @@ from __future__ import annotations
 
 import argparse
 import copy
-import datetime as dt
 import math
-import platform
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import yaml
 
 from fxcore.atomic import write_text
-from fxcore.audio import write_audio
-from fxcore.families import FAMILIES
-from fxcore.config import ModelConfig, SplitConfig
+from fxcore.config import ModelConfig
 from fxcore.validate import parse_config
-from fxcore.dataset import Dataset, build_dataset
-from fxcore.effects.render import render_files
+from fxcore.dataset import Dataset
 from fxcore.errors import FxcoreError
 from fxcore import material
-from fxcore.synth import click_train, synthesize_track
 
 from . import nam_system
 from .fxcore_system import train_fxcore
 from .scoring import Result, score
+from .pairs import make_material_pair
+from .stamp import stamp as stamp_row
 from .tables import format_table, to_csv
-from .zoo import ROWS, Row
+from .zoo import ROWS, Row, hand_recipe
 
 COLUMNS = ("row", "family", "host", "system", "model", "parameters", "wall_s", "esr", "mel_distance", "lsd",
            "lufs_diff", "target", "met", "auto_ratio", "date", "machine", "commit")
 
 
-def make_material_pair(cfg, effect, work: Path, piece_s: float, synth_s: float, seed: int) -> Path:
-    """Join train/val/test pieces into one take, render it through `effect`, split at piece boundaries."""
-    dataset = work / "dataset"
-    if (dataset / "manifest.json").exists():
-        return dataset
-    sr = cfg.sample_rate
-    cache = work.parent / "material-cache"
-    parts = {s: [material.render_piece(p, sr, cache) for p in material.pieces(s, piece_s)]
-             for s in ("train", "val", "test")}
-    parts["train"].insert(0, synthesize_track(seed, 1, synth_s, sr))
-    lengths = {s: sum(len(a) for a in v) for s, v in parts.items()}
-    clean = np.concatenate([a for s in ("train", "val", "test") for a in parts[s]]).astype(np.float32)
-    work.mkdir(parents=True, exist_ok=True)
-    files = {k: work / f"{k}.wav" for k in ("clean", "processed", "clicks", "clicks_processed")}
-    write_audio(files["clean"], clean, sr, subtype="FLOAT")
-    write_audio(files["clicks"], click_train(sr), sr, subtype="FLOAT")
-    render_files(effect, sr, [files["clean"], files["clicks"]], [files["processed"], files["clicks_processed"]],
-                 progress=False)
-    n = len(clean)
-    split = SplitConfig(train=lengths["train"] / n, val=lengths["val"] / n, test=lengths["test"] / n)
-    build_dataset(dataset, {"take": (files["clean"], files["processed"])},
-                  (files["clicks"], files["clicks_processed"]), split, sr)
-    return dataset
 
 
-def _machine() -> str:
-    import os
-
-    return f"{platform.machine()} {os.cpu_count()} cpu {platform.python_version()}"
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              timeout=10).stdout.strip()
-    except OSError:
-        return ""
-
-
-def _hand_recipe(effect, row: Row):
-    """The hand-picked model with the training keys of its family in fxcore.auto (same windows as auto)."""
-    model = ModelConfig(row.model["name"], dict(row.model.get("params", {})))
-    keys: dict = {}
-    for fam in FAMILIES.values():
-        if fam.model.name == model.name and bool(fam.model.params.get("dynamics")) == bool(model.params.get("dynamics")):
-            keys = fam.train
-            break
-    return replace(effect, model=model, train=replace(effect.train, **keys))
 
 
 def _row(row: Row, r: Result, wall: float, stamp: dict) -> dict:
@@ -138,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                    "(default: each family's own, fxcore/families.py; --quick: 10)")
     p.add_argument("--quick", action="store_true", help="the --quick subset, 4 s pieces, 6 s budgets, "
                    "10-step trials (CI)")
-    p.add_argument("--nam", action="store_true", help="also train NAM WaveNet-standard (if importable)")
+    p.add_argument("--nam", action="store_true", help="also train NAM 0.12's WaveNet-standard recipe (if importable)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--config", default="config.yaml", help="defaults (training recipe, sample rate)")
     p.add_argument("--out", default="bench/results/generalise.csv")
@@ -162,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         nam = a.nam and nam_system.available()
         if a.nam and not nam:
             print("NAM is not installed (pip install -e '.[bench]'): no NAM rows", file=sys.stderr)
-        stamp = {"date": dt.date.today().isoformat(), "machine": _machine(), "commit": _commit()}
+        stamp = {k: v for k, v in stamp_row().items() if k in STAMPS}
         rows: list[dict] = []
         work = Path(a.work)
         for key in keys:
@@ -177,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append((Result(key, key, "clean input (no model)", "—", 0, 0.0, 0.0, metrics), 0.0))
             trials = {"trial_steps": a.trial_steps} if a.trial_steps is not None else {}
             auto = replace(effect, model=ModelConfig("auto", trials))
-            for name, eff in (("fxcore auto", auto), ("fxcore hand-picked", _hand_recipe(effect, row))):
+            for name, eff in (("fxcore auto", auto), ("fxcore hand-picked", hand_recipe(effect, row))):
                 out = pdir / name.replace(" ", "-")
                 shutil.rmtree(out, ignore_errors=True)
                 print(f"[{key}] {name}: {budget:g} s ...", file=sys.stderr, flush=True)
@@ -195,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.append((res, time.perf_counter() - t0))
             if nam:
                 t0 = time.perf_counter()
-                res = nam_system.train_nam("wavenet-standard", key, key, dataset, pdir / "nam", budget)
+                res = nam_system.train_nam("nam-wavenet", key, key, dataset, pdir / "nam", budget, a.seed)
                 results.append((res, time.perf_counter() - t0))
             table = [_row(row, r, w, stamp) for r, w in results]
             fx = {t["system"]: t["esr"] for t in table}

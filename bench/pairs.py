@@ -3,6 +3,8 @@
 Each pair is one synthetic track (`seconds` long, `seed`) rendered through one effect of
 config.yaml, aligned by the click train like the workflow does, and split in time order:
 train, validation, then the last `held_out` fraction as the test set no system trains on.
+`make_material_pair` makes the generalisation benchmark's pairs from instrument pieces instead
+(fxcore.material: train, validation and test are different instruments and notes).
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from fxcore import material
 from fxcore.audio import write_audio
 from fxcore.config import Config, EffectConfig, SplitConfig
 from fxcore.dataset import build_dataset
@@ -66,5 +71,29 @@ def make_pair(cfg: Config, effect: EffectConfig, work: Path, seconds: float, see
                  progress=False)
     split = SplitConfig(train=1.0 - held_out - val, val=val, test=held_out)
     build_dataset(dataset, {"bench": (files["clean"], files["processed"])},
+                  (files["clicks"], files["clicks_processed"]), split, sr)
+    return dataset
+
+def make_material_pair(cfg, effect, work: Path, piece_s: float, synth_s: float, seed: int) -> Path:
+    """Join train/val/test pieces into one take, render it through `effect`, split at piece boundaries."""
+    dataset = work / "dataset"
+    if (dataset / "manifest.json").exists():
+        return dataset
+    sr = cfg.sample_rate
+    cache = work.parent / "material-cache"
+    parts = {s: [material.render_piece(p, sr, cache) for p in material.pieces(s, piece_s)]
+             for s in ("train", "val", "test")}
+    parts["train"].insert(0, synthesize_track(seed, 1, synth_s, sr))
+    lengths = {s: sum(len(a) for a in v) for s, v in parts.items()}
+    clean = np.concatenate([a for s in ("train", "val", "test") for a in parts[s]]).astype(np.float32)
+    work.mkdir(parents=True, exist_ok=True)
+    files = {k: work / f"{k}.wav" for k in ("clean", "processed", "clicks", "clicks_processed")}
+    write_audio(files["clean"], clean, sr, subtype="FLOAT")
+    write_audio(files["clicks"], click_train(sr), sr, subtype="FLOAT")
+    render_files(effect, sr, [files["clean"], files["clicks"]], [files["processed"], files["clicks_processed"]],
+                 progress=False)
+    n = len(clean)
+    split = SplitConfig(train=lengths["train"] / n, val=lengths["val"] / n, test=lengths["test"] / n)
+    build_dataset(dataset, {"take": (files["clean"], files["processed"])},
                   (files["clicks"], files["clicks_processed"]), split, sr)
     return dataset

@@ -8,8 +8,11 @@ LV2 plugins, caps LADSPA plugins through SoX, and chains of two.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from fxcore.config import EffectConfig, ModelConfig
+from fxcore.families import FAMILIES
 
 CALF = "http://calf.sourceforge.net/plugins/"
 GX = "http://guitarix.sourceforge.net/plugins/"
@@ -104,3 +107,13 @@ ROWS: dict[str, Row] = {r.key: r for r in (
     Row("eq_chorus", "chain", "sox", [{"equalizer": [2000, "1q", 6]}, {"chorus": [0.7, 0.9, 30, 0.5, 0.6, 1.5, "-t"]}],
         CHORUS, 0.03),
 )}
+
+def hand_recipe(effect: EffectConfig, row: Row) -> EffectConfig:
+    """The hand-picked model with the training keys of its family in fxcore.auto (same windows as auto)."""
+    model = ModelConfig(row.model["name"], dict(row.model.get("params", {})))
+    keys: dict = {}
+    for fam in FAMILIES.values():
+        if fam.model.name == model.name and bool(fam.model.params.get("dynamics")) == bool(model.params.get("dynamics")):
+            keys = fam.train
+            break
+    return replace(effect, model=model, train=replace(effect.train, **keys))
