@@ -1,6 +1,6 @@
 """Accuracy benchmark: fxcore against Neural Amp Modeler's own recipes, equal wall budgets, several seeds.
 
-    python -m bench.accuracy                       # the documented full run: ≈ 75 min on a 2-core CPU
+    python -m bench.accuracy                       # the documented full run: 80 min on a 2-core CPU
     python -m bench.accuracy --quick               # ≈ 3 min smoke run; CI runs it (numbers not asserted)
     python -m bench.accuracy --budget-s 460 --pairs a,b,c,d,e,caps_amp_cab,gx_amp,sox_overdrive,sox_compand
     python -m bench.accuracy_table --readme README.md   # the README table, generated from the CSV
