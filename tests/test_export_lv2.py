@@ -54,6 +54,8 @@ FAMILIES = {
                       "dilations": [2, 7, 32]},
     "phaser": {"rate_hz": 1.7, "f0_hz": 600.0, "depth_octaves": 2.0, "feedback": 0.6, "stages": 6},
     "tremolo": {"rate_hz": 5.3, "depth": 0.6, "phase": 1.0},
+    "series": {"first": {"name": "wiener_hammerstein", "params": {"dynamics": True}},
+               "second": {"name": "ir", "params": {"seconds": 0.1}}},
 }
 
 

@@ -161,3 +161,43 @@ def test_generalise_benchmark_quick_runs_end_to_end(tmp_path):
     assert proc.returncode == 0
     lines = out.read_text().splitlines()
     assert lines[0].startswith("row,family,host,system") and len(lines) >= 1 + 2 * 3
+
+
+# --- series: a drive into an echo (SoX renders both stages; the model never saw SoX's code)
+DRIVE_ECHO = [{"overdrive": [15, 20]}, {"echo": [0.8, 0.6, 220, 0.4]}]
+SERIES = {"first": {"name": "wiener_hammerstein", "params": {}}, "second": {"name": "ir", "params": {"seconds": 0.3}}}
+
+
+def test_series_streams_exactly_and_refuses_bad_stages():
+    import torch
+
+    torch.manual_seed(0)
+    m = build_model("series", {"first": {"name": "wiener_hammerstein", "params": {}},
+                               "second": {"name": "ir", "params": {"seconds": 0.05}}}, SR)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.add_(0.3 * torch.randn_like(p) * p.abs().mean().clamp_min(0.01))
+    x = synthesize_track(1, 1, 0.5, SR)
+    whole = m.render(x, chunk=len(x))
+    assert np.allclose(m.render(x, chunk=777), whole, atol=1e-5)
+    assert m.receptive_field == m.first.receptive_field and m.lookahead == 0
+    for stage, message in (({"name": "nope"}, "unknown model 'nope'"), ("wiener", "'first' must be a mapping"), ({"params": {}}, "first must be"),
+                           ({"name": "series"}, "cannot be 'series'")):
+        with pytest.raises(FxcoreError, match=message):
+            build_model("series", {"first": stage}, SR)
+    with pytest.raises(FxcoreError, match="has no parameter 'secs'"):
+        build_model("series", {"second": {"name": "ir", "params": {"secs": 1}}}, SR)
+
+
+@pytest.mark.system
+@needs_sox
+def test_series_initialise_finds_the_echo_after_the_drive():
+    x, y = sox_pair(DRIVE_ECHO, 6.0)
+    m = build_model("series", SERIES, SR)
+    m.initialise(x, y)
+    h = m.second.h.detach().numpy()
+    lag = int(np.argmax(np.abs(h[SR // 200:]))) + SR // 200      # the strongest tap past 5 ms
+    assert abs(lag - int(0.220 * SR)) <= 2                        # SoX: 220 ms = 10 560 samples
+    direct = np.sqrt(np.sum(h[:64] ** 2))
+    echo = np.sqrt(np.sum(h[lag - 32:lag + 32] ** 2))
+    assert 0.3 < echo / direct < 0.5                             # SoX's decay 0.4

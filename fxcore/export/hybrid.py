@@ -9,15 +9,15 @@ from ..models.hybrid import Hybrid
 from .cgen import c_array, c_defines, c_source
 from .family import CModel, emitter, register_emitter
 
-# The block's C defines Model and model_*; under these names the hybrid's Model holds it.
-_RENAME = {"Model": "BlockModel", "model_init": "block_init", "model_free": "block_free",
-           "model_reset": "block_reset", "model_process": "block_process"}
+_ENTRY_POINTS = ("init", "free", "reset", "process")
 
 
-def renamed(code: str) -> str:
-    """A family's C with its Model and model_* defined under the Block* names (by the preprocessor)."""
-    on = "".join(f"#define {a} {b}\n" for a, b in _RENAME.items())
-    off = "".join(f"#undef {a}\n" for a in _RENAME)
+def renamed(code: str, prefix: str = "block") -> str:
+    """A family's C with its Model and model_* defined as <Prefix>Model and <prefix>_* (by the
+    preprocessor), so a composite's Model can hold it: the hybrid's block, a series' stages."""
+    names = {"Model": f"{prefix.capitalize()}Model", **{f"model_{e}": f"{prefix}_{e}" for e in _ENTRY_POINTS}}
+    on = "".join(f"#define {a} {b}\n" for a, b in names.items())
+    off = "".join(f"#undef {a}\n" for a in names)
     return on + code + "\n" + off
 
 
