@@ -163,10 +163,15 @@ def test_family_without_exporter_is_one_line_error(tmp_path):
     model = build_model("cnn", {}, SR)
     save_model(tmp_path / "c.safetensors", model, {})
     with pytest.raises(FxcoreError, match=r"model family 'cnn' cannot be exported.*families that export: "
-                                          r"chorus, feedback_delay, gru, hybrid, ir, lstm, octave, phaser, tremolo, "
-                                          r"wavenet, wiener_hammerstein"):
+                                          r"chorus, feedback_delay, gru, hybrid, ir, lstm, octave, phaser, series, "
+                                          r"tremolo, wavenet, wiener_hammerstein"):
         export_lv2(tmp_path / "c.safetensors", tmp_path / "c.lv2")
     assert not (tmp_path / "c.lv2").exists()
+    twice = {"first": {"name": "ir", "params": {"seconds": 0.01}}, "second": {"name": "ir", "params": {"seconds": 0.02}}}
+    save_model(tmp_path / "s.safetensors", build_model("series", twice, SR), twice)
+    with pytest.raises(FxcoreError, match=r"a series of two ir stages cannot be exported yet"):
+        export_lv2(tmp_path / "s.safetensors", tmp_path / "s.lv2")
+    assert not (tmp_path / "s.lv2").exists()
 
 
 def test_every_family_auto_can_choose_or_a_config_uses_exports():
