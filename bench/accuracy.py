@@ -46,7 +46,7 @@ from fxcore.validate import parse_config
 
 from . import nam_system
 from .fxcore_system import train_fxcore
-from .pairs import PAIRS, make_material_pair, make_pair
+from .pairs import PAIRS, make_material_pair, make_pair, parse_keys
 from .scoring import Result, score
 from .stamp import stamp
 from .tables import format_table, to_csv
@@ -83,14 +83,6 @@ class Bench:
     work: Path
 
 
-def _parse_keys(text: str, valid: dict, what: str) -> list[str]:
-    keys = [k.strip() for k in text.split(",") if k.strip()]
-    bad = [k for k in keys if k not in valid]
-    if bad or not keys:
-        raise FxcoreError(f"unknown benchmark {what}(s) {bad or text!r}", None, f"use keys from {', '.join(valid)}")
-    return keys
-
-
 def _config(raw: dict, path: str, pairs: list[str]) -> tuple[dict, Config]:
     """config.yaml with the zoo rows' effects added (checked: hosts, plugins, controls, models)."""
     raw = copy.deepcopy(raw)
@@ -125,19 +117,13 @@ def _train(system: str, key: str, raw: dict, cfg: Config, dataset: Path, out: Pa
         metrics, rtf = score(lambda x, start: x, Dataset(dataset))
         return Result(key, effect_name, system, "—", 0, 0.0, 0.0, metrics, rtf)
     if system in nam_system.SYSTEMS:
-        res = nam_system.train_nam(system, key, effect_name, dataset, out, b.budget_s, seed)
-        return res if streams else _without_streams(res)
+        return nam_system.train_nam(system, key, effect_name, dataset, out, b.budget_s, seed, stream_blocks=blocks)
     effect = cfg.effect(effect_name)
     if system == "fxcore":
         effect = hand_recipe(effect, ROWS[key]) if key in ROWS else effect
     else:
         effect = _baseline(raw, effect_name, system)
     return train_fxcore(effect, key, dataset, out, b.budget_s, seed, system=system, stream_blocks=blocks)
-
-
-def _without_streams(res: Result) -> Result:
-    res.stream = {}
-    return res
 
 
 def _row(b: Bench, key: str, material: str, r: Result, seed: int | str, stamp_: dict) -> dict:
@@ -183,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         a.systems = a.systems if a.systems != FULL_SYSTEMS else "clean,fxcore,nam-packed,nam-lstm-budget"
         a.seeds = a.seeds if a.seeds != "0,1,2" else "0,1"
     try:
-        pairs = _parse_keys(a.pairs, {**PAIRS, **ROWS}, "pair")
-        systems = _parse_keys(a.systems, {k: 1 for k in (*FXCORE_SYSTEMS, *nam_system.SYSTEMS)}, "system")
+        pairs = parse_keys(a.pairs, [*PAIRS, *ROWS], "pair")
+        systems = parse_keys(a.systems, [*FXCORE_SYSTEMS, *nam_system.SYSTEMS], "system")
         try:
             seeds = tuple(int(s) for s in a.seeds.split(","))
         except ValueError:

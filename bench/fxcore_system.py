@@ -32,11 +32,10 @@ def train_fxcore(effect: EffectConfig, pair: str, dataset_dir: Path, out_dir: Pa
     metrics, rtf = score(lambda x, start: m.render(x, start=start), data)
     train_samples = sum(r.length for r in data.split("train"))
     epochs = facts["steps"] * cfg.train.batch_size * cfg.train.segment_samples / max(train_samples, 1)
-    result = Result(pair, effect.name, system, _describe(cfg.model), facts["parameters"], facts["seconds"],
-                    epochs, metrics, rtf, steps=int(facts["steps"]))
-    result.stream = {b: render_speed(lambda x, blk: m.render(x, chunk=blk), b, data.sample_rate)
-                     for b in stream_blocks}
-    return result
+    return Result(pair, effect.name, system, _describe(cfg.model), facts["parameters"], facts["seconds"],
+                  epochs, metrics, rtf, steps=int(facts["steps"]),
+                  stream={b: render_speed(lambda x, blk: m.render(x, chunk=blk), b, data.sample_rate)
+                          for b in stream_blocks})
 
 
 def _describe(model: ModelConfig) -> str:

@@ -43,7 +43,7 @@ from fxcore import material
 from . import nam_system
 from .fxcore_system import train_fxcore
 from .scoring import Result, score
-from .pairs import make_material_pair
+from .pairs import make_material_pair, parse_keys
 from .stamp import stamp as stamp_row
 from .tables import format_table, to_csv
 from .zoo import ROWS, Row, hand_recipe
@@ -97,10 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         a.trial_steps = a.trial_steps or 10
         a.rows = a.rows or ",".join(k for k, r in ROWS.items() if r.quick)
     try:
-        keys = [k.strip() for k in (a.rows or ",".join(ROWS)).split(",") if k.strip()]
-        bad = [k for k in keys if k not in ROWS]
-        if bad:
-            raise FxcoreError(f"unknown benchmark row(s) {bad}", None, f"use keys from {', '.join(ROWS)}")
+        keys = parse_keys(a.rows or ",".join(ROWS), ROWS, "row")
         with open(a.config) as f:
             raw = yaml.safe_load(f)
         raw = copy.deepcopy(raw)

@@ -14,7 +14,7 @@ bench/nam_recipes/ (each file's `_source` says where it comes from):
   + pre-emphasised MR-STFT 2e-4, Adam lr 4e-3, gamma 0.993.
 
 Data as NAM's trainer feeds it: batch 16 of 8192-sample windows (+ the receptive field), shuffled.
-Every recipe runs under one of two schedules (`Schedule`): "nam" keeps its per-epoch
+Every recipe runs under one of two schedules (`NamSystem.schedule`): "nam" keeps its per-epoch
 ExponentialLR as shipped (at a short budget it barely decays: 0.994^20 = 0.89), "budget" replaces it
 by the decay fxcore gets in a time-budgeted comparison, lr·d^(t/T) with d = fxcore's `lr_decay`
 (0.01) and t/T the share of the wall budget used, set before every optimiser step.
@@ -54,7 +54,7 @@ except ImportError:  # pragma: no cover - exercised where NAM is not installed
     pl = None
 
 from .scoring import Result, score
-from .streaming import stateful_speed, windowed_speed
+from .streaming import block_speed
 
 RECIPES_DIR = Path(__file__).with_name("nam_recipes")
 RECIPES = ("packed", "lstm", "wavenet")
@@ -82,15 +82,18 @@ def available() -> bool:
     return pl is not None
 
 
+def _recipe_file(name: str) -> dict[str, Any]:
+    return json.loads((RECIPES_DIR / f"{name}.json").read_text())
+
+
 def recipe(name: str) -> dict[str, Any]:
     """The shipped recipe `name` as NAM's model config (net, loss, optimizer, lr_scheduler)."""
-    raw = json.loads((RECIPES_DIR / f"{name}.json").read_text())
-    return {k: v for k, v in raw.items() if not k.startswith("_")}
+    return {k: v for k, v in _recipe_file(name).items() if not k.startswith("_")}
 
 
 def data_settings(name: str) -> dict[str, Any]:
     """NAM's trainer's window length, batch size and joint data hooks for the recipe (its `_source.data`)."""
-    return dict(json.loads((RECIPES_DIR / f"{name}.json").read_text())["_source"]["data"])
+    return dict(_recipe_file(name)["_source"]["data"])
 
 
 class BudgetDecay(pl.Callback if pl is not None else object):
@@ -193,8 +196,9 @@ def _best_net(cls, model, trainer, callbacks, model_config: dict) -> torch.nn.Mo
 
 
 def train_nam(name: str, pair: str, effect: str, dataset_dir: Path, out_dir: Path, budget_s: float,
-              seed: int) -> Result:
-    """Train NAM system `name` on the pair's train split for `budget_s` seconds; score it like fxcore."""
+              seed: int, stream_blocks: tuple[int, ...] = ()) -> Result:
+    """Train NAM system `name` on the pair's train split for `budget_s` seconds; score it like fxcore
+    (`stream_blocks`: block sizes to time it streaming at)."""
     system = SYSTEMS[name]
     data = Dataset(dataset_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -213,14 +217,12 @@ def train_nam(name: str, pair: str, effect: str, dataset_dir: Path, out_dir: Pat
         return y / (gain * hook_gain)
 
     metrics, rtf = score(render, data)
-    result = Result(pair, effect, name, system.recipe, sum(p.numel() for p in net.parameters()),
-                    round(seconds, 2), float(trainer.current_epoch), metrics, rtf)
-    result.steps = int(trainer.global_step)
-    result.stream = {block: block_speed(net, block, data.sample_rate) for block in (64, 512)}
-    return result
+    return Result(pair, effect, name, system.recipe, sum(p.numel() for p in net.parameters()),
+                  round(seconds, 2), float(trainer.current_epoch), metrics, rtf, steps=int(trainer.global_step),
+                  stream={block: streaming_speed(net, block, data.sample_rate) for block in stream_blocks})
 
 
-def block_speed(net: torch.nn.Module, block: int, sample_rate: int) -> float:
+def streaming_speed(net: torch.nn.Module, block: int, sample_rate: int) -> float:
     """× real time streaming `block` samples at a time on one thread.
 
     A convolutional net runs its forward on the block plus the receptive field − 1 samples of
@@ -233,8 +235,8 @@ def block_speed(net: torch.nn.Module, block: int, sample_rate: int) -> float:
             out, state[0] = net._core(xb[None, :, None], state[0])
             return net._apply_head(out)
 
-        return stateful_speed(step, block, sample_rate)
-    return windowed_speed(lambda w: net(w, pad_start=False), net.receptive_field - 1, block, sample_rate)
+        return block_speed(step, 0, block, sample_rate)
+    return block_speed(lambda w: net(w, pad_start=False), net.receptive_field - 1, block, sample_rate)
 
 
 @contextlib.contextmanager
@@ -252,4 +254,3 @@ def _quiet():
     finally:
         for lg, lv in zip(loggers, levels):
             lg.setLevel(lv)
-

@@ -9,6 +9,7 @@ train, validation, then the last `held_out` fraction as the test set no system t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,13 +47,19 @@ PAIRS: dict[str, Pair] = {p.key: p for p in (
 )}
 
 
+def parse_keys(text: str, valid: Iterable[str], what: str) -> list[str]:
+    """'a,b,delay' → ['a', 'b', 'delay'], with a one-line error naming the valid keys of `what` (pair, row, ...)."""
+    valid = list(valid)
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    bad = [k for k in keys if k not in valid]
+    if bad or not keys:
+        raise FxcoreError(f"unknown benchmark {what}(s) {bad or text!r}", None, f"use keys from {', '.join(valid)}")
+    return keys
+
+
 def parse_pairs(text: str) -> list[Pair]:
     """'a,b,delay' → the pairs, with a one-line error naming the valid keys."""
-    keys = [k.strip() for k in text.split(",") if k.strip()]
-    bad = [k for k in keys if k not in PAIRS]
-    if bad or not keys:
-        raise FxcoreError(f"unknown benchmark pair(s) {bad or text!r}", None, f"use keys from {', '.join(PAIRS)}")
-    return [PAIRS[k] for k in keys]
+    return [PAIRS[k] for k in parse_keys(text, PAIRS, "pair")]
 
 
 def make_pair(cfg: Config, effect: EffectConfig, work: Path, seconds: float, seed: int,

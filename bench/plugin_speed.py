@@ -32,6 +32,9 @@ from fxcore.model_io import save_model
 from fxcore.models import build_model
 from fxcore.synth import synthesize_track
 
+from .scoring import one_thread
+from .stamp import commit
+
 HERE = Path(__file__).resolve().parent
 # Not in config.yaml: NAM-style recurrent sizes, the families `model: auto` can choose (fxcore/families.py)
 # with their candidate params, a hybrid around a chorus, and the phaser at its defaults.
@@ -53,17 +56,6 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores"
 
 
-def commit() -> str:
-    """The git commit of this checkout (+ '-dirty' with uncommitted changes)."""
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
-                               cwd=HERE).stdout.strip()
-        return rev + ("-dirty" if dirty else "")
-    except OSError:
-        return "unknown"
-
-
 def build_timer(tmp: Path) -> Path:
     """Compile bench/plugin_timer.c."""
     exe = tmp / "plugin_timer"
@@ -82,13 +74,9 @@ def time_plugin(timer: Path, bundle: Path, x_file: Path, sample_rate: int, block
 
 def time_torch(model: torch.nn.Module, x: np.ndarray, sample_rate: int) -> float:
     """× real time of model.render on one thread (best of 2)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         model.render(x[:sample_rate])  # warm-up (numba compilation, allocations)
         best = min(_timed(model.render, x) for _ in range(2))
-    finally:
-        torch.set_num_threads(threads)
     return len(x) / sample_rate / best
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -36,11 +37,20 @@ class Result:
     stream: dict = field(default_factory=dict)           # block size → × real time, streaming
 
 
-def score(render: Renderer, dataset: Dataset) -> tuple[dict, float]:
-    """Metrics of `render` on the test split (evaluate()), and its speed in × real time on 1 thread."""
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the block on one torch thread (every speed in the benchmarks is a one-thread figure)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def score(render: Renderer, dataset: Dataset) -> tuple[dict, float]:
+    """Metrics of `render` on the test split (evaluate()), and its speed in × real time on 1 thread."""
+    with one_thread():
         cleans, targets, preds, audio_s, wall = [], [], [], 0.0, 0.0
         for r in dataset.split("test"):
             pre = min(r.start, int(PREROLL_S * dataset.sample_rate))
@@ -52,7 +62,5 @@ def score(render: Renderer, dataset: Dataset) -> tuple[dict, float]:
             preds.append(np.asarray(y, dtype=np.float32)[pre:])
             cleans.append(x[pre:])
             targets.append(np.asarray(dataset.target(r.track)[r.start:r.stop], dtype=np.float32))
-    finally:
-        torch.set_num_threads(threads)
     metrics = evaluate(np.concatenate(cleans), np.concatenate(targets), np.concatenate(preds), dataset.sample_rate)
     return metrics, audio_s / max(wall, 1e-9)

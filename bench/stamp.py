@@ -7,6 +7,9 @@ import os
 import platform
 import subprocess
 from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
 
 
 def _version(dist: str) -> str:
@@ -17,15 +20,15 @@ def _version(dist: str) -> str:
 
 
 def commit() -> str:
-    """The short commit hash of the working tree ('' outside git), with '+dirty' if it has edits."""
+    """The short commit hash of this checkout ('' outside git, 'unknown' without git), '-dirty' with edits."""
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              timeout=10).stdout.strip()
+                              timeout=10, cwd=HERE).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, timeout=10).stdout.strip()
+                               text=True, timeout=10, cwd=HERE).stdout.strip()
     except OSError:
-        return ""
-    return head + ("+dirty" if head and dirty else "")
+        return "unknown"
+    return head + ("-dirty" if head and dirty else "")
 
 
 def machine() -> str:

@@ -12,8 +12,8 @@ measured ESR 0.13 with hybrid(ir)). In series each stage keeps its own structure
 `initialise` fits the stages in order, each with its own closed form: `first` on (x, y) — for a
 Wiener–Hammerstein net, the least-squares linear path, i.e. the direct sound of a drive → echo —
 then `second` on (first(x), y) — the LS impulse response from that to the target, which holds
-the echo taps (on that SoX pair: a tap at 220.0 ms of 0.40× the direct one). Training then
-learns the drive's nonlinearity through the echo — slowly, so far: on a 12 s SoX overdrive → echo
+the echo taps (on 6 s of that SoX pair: a tap at 220.0 ms, 0.41× the direct one's RMS over 64
+taps). Training then learns the drive's nonlinearity through the echo — slowly, so far: on a 12 s SoX overdrive → echo
 pair, 400 steps (32 768-sample windows) reached a held-out ESR of 0.52, where the drive alone as a
 `wiener_hammerstein` reached 0.31 in 400 of its own steps; that is why `model: auto` does not try
 it yet. The reverse order (a modulation or delay, then a nonlinearity) is the same model with the
