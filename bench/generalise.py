@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import math
 import shutil
 import sys
@@ -31,6 +32,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from fxcore.atomic import write_text
@@ -52,10 +54,6 @@ COLUMNS = ("row", "family", "host", "system", "model", "parameters", "wall_s", "
            "lufs_diff", "target", "met", "auto_ratio", "date", "machine", "commit")
 
 
-
-
-
-
 def _row(row: Row, r: Result, wall: float, stamp: dict) -> dict:
     m = r.metrics
     out = {"row": row.key, "family": row.family, "host": row.backend, "system": r.system, "model": r.model,
@@ -70,8 +68,22 @@ def _row(row: Row, r: Result, wall: float, stamp: dict) -> dict:
 STAMPS = ("date", "machine", "commit")
 
 
-def _write_csv(path: str, rows: list[dict]) -> None:
-    write_text(path, to_csv(rows, COLUMNS))
+def _write_csv(path: str, rows: list[dict], kept: list[dict]) -> None:
+    """Write `kept` (earlier runs' rows of other benchmark rows) and then this run's rows, in zoo order."""
+    order = {k: i for i, k in enumerate(ROWS)}
+    merged = sorted(kept + rows, key=lambda r: order.get(r["row"], len(order)))  # stable: systems keep their order
+    write_text(path, to_csv(merged, COLUMNS))
+
+
+def _kept_rows(path: str, keys: list[str]) -> list[dict]:
+    """The rows of an existing CSV at `path` whose benchmark row is not in `keys` (for --merge)."""
+    if not Path(path).exists():
+        return []
+    old = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in COLUMNS if c not in old.columns]
+    if missing:
+        raise FxcoreError(f"{path}: cannot --merge, columns {missing} are missing; rerun without --merge")
+    return [r for r in old[list(COLUMNS)].to_dict("records") if r["row"] not in keys]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", default="config.yaml", help="defaults (training recipe, sample rate)")
     p.add_argument("--out", default="bench/results/generalise.csv")
     p.add_argument("--work", default="bench/results/work-generalise")
+    p.add_argument("--merge", action="store_true", help="keep the rows of --out for benchmark rows not run now "
+                   "(each keeps its own date and commit)")
     a = p.parse_args(argv)
     if a.quick:
         a.budget_s, a.drive_budget_s, a.piece_s, a.synth_s = 6.0, 6.0, 4.0, 4.0
@@ -108,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.nam and not nam:
             print("NAM is not installed (pip install -e '.[bench]'): no NAM rows", file=sys.stderr)
         stamp = {k: v for k, v in stamp_row().items() if k in STAMPS}
+        kept = _kept_rows(a.out, keys) if a.merge else []
         rows: list[dict] = []
         work = Path(a.work)
         for key in keys:
@@ -133,8 +148,6 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"[{key}] {name} failed: {exc}", file=sys.stderr)
                     continue
                 if name == "fxcore auto":
-                    import json
-
                     ranking = json.loads((out / "train.json").read_text()).get("auto_ranking", [])
                     res.model = f"auto→{ranking[0]['family']}" if ranking else res.model
                 results.append((res, time.perf_counter() - t0))
@@ -150,14 +163,14 @@ def main(argv: list[str] | None = None) -> int:
                         t["auto_ratio"] = fx["fxcore auto"] / max(fx["fxcore hand-picked"], 1e-300)
             rows += table
             print(format_table(table, [c for c in COLUMNS if c not in STAMPS]), file=sys.stderr, flush=True)
-            _write_csv(a.out, rows)  # after every row: a long run that is stopped keeps what it measured
+            _write_csv(a.out, rows, kept)  # after every row: a long run that is stopped keeps what it measured
     except FxcoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"budget {a.budget_s:g} s per system (drive/amp/chain {a.drive_budget_s:g} s), pieces {a.piece_s:g} s, "
           f"seed {a.seed}; test = held-out instruments and notes")
     print(format_table(rows, [c for c in COLUMNS if c not in STAMPS]))
-    _write_csv(a.out, rows)
+    _write_csv(a.out, rows, kept)
     print(f"wrote {a.out}")
     return 0
 

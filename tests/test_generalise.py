@@ -154,13 +154,22 @@ def test_generalise_benchmark_quick_runs_end_to_end(tmp_path):
     if shutil.which("sox") is None or shutil.which("fluidsynth") is None or not material.SOUNDFONT.exists():
         pytest.skip("needs sox, fluidsynth and fluid-soundfont-gm (.ci/install_hosts.sh)")
     out = tmp_path / "generalise.csv"
-    proc = subprocess.run([sys.executable, "-m", "bench.generalise", "--quick", "--rows", "sox_tremolo,sox_echo",
+    proc = subprocess.run([sys.executable, "-m", "bench.generalise", "--quick", "--rows", "sox_echo,sox_tremolo",
                            "--out", str(out), "--work", str(tmp_path / "work")], cwd=REPO, capture_output=True,
                           text=True, timeout=1200, env={**os.environ, "PYTHONPATH": str(REPO)})
     print(proc.stdout[-3000:], proc.stderr[-2000:])
     assert proc.returncode == 0
     lines = out.read_text().splitlines()
     assert lines[0].startswith("row,family,host,system") and len(lines) >= 1 + 2 * 3
+    # --merge: rerunning one row keeps the other row's lines as they were, in zoo order
+    proc = subprocess.run([sys.executable, "-m", "bench.generalise", "--quick", "--rows", "sox_echo", "--merge",
+                           "--out", str(out), "--work", str(tmp_path / "work")], cwd=REPO, capture_output=True,
+                          text=True, timeout=1200, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    merged = out.read_text().splitlines()
+    assert [line for line in merged if line.startswith("sox_tremolo,")] == \
+        [line for line in lines if line.startswith("sox_tremolo,")]
+    assert [line.split(",")[0] for line in merged[1:]] == [line.split(",")[0] for line in lines[1:]]
 
 
 # --- series: a drive into an echo (SoX renders both stages; the model never saw SoX's code)
