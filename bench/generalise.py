@@ -130,7 +130,11 @@ def main(argv: list[str] | None = None) -> int:
             budget = a.drive_budget_s if row.family in ("drive", "chain") else a.budget_s
             pdir = work / f"{key}-{a.piece_s:g}s-seed{a.seed}"
             print(f"[{key}] rendering ({row.backend})", file=sys.stderr, flush=True)
-            dataset = make_material_pair(cfg, effect, pdir, a.piece_s, a.synth_s, a.seed)
+            try:
+                dataset = make_material_pair(cfg, effect, pdir, a.piece_s, a.synth_s, a.seed)
+            except FxcoreError as exc:  # one broken plugin does not end a run of many rows
+                print(f"[{key}] not rendered: {exc}", file=sys.stderr, flush=True)
+                continue
             data = Dataset(dataset)
             results: list[tuple[Result, float]] = []
             metrics, _ = score(lambda x, start: x, data)

@@ -62,7 +62,9 @@ ROWS: dict[str, Row] = {r.key: r for r in (
     Row("calf_reverb", "lti", "lv2", [{"uri": CALF + "Reverb",
                                        "controls": {"decay_time": 1.2, "room_size": 2, "amount": 0.3, "dry": 0.8}}],
         _ir(2.0), 1e-3, MONO),
-    Row("caps_plate", "lti", "sox", [{"gain": [-6]}, {"ladspa": {"plugin": "caps.so", "label": "Plate"}}],
+    # caps' mono-in/stereo-out Plate aborts SoX (double free): its 2-in/2-out PlateX2 on a doubled channel
+    Row("caps_plate", "lti", "sox", [{"gain": [-6]}, {"channels": [2]},
+                                     {"ladspa": {"plugin": "caps.so", "label": "PlateX2"}}],
         _ir(2.0), 1e-3, MONO),
     Row("calf_vintage_delay", "lti", "lv2", [{"uri": CALF + "VintageDelay",
                                               "controls": {"timing": 1, "ms": 300, "feedback": 0.4, "amount": 0.4,
