@@ -44,6 +44,8 @@ FAMILIES = {
     "feedback_delay": {"delay_seconds": 0.0123, "ir_seconds": 0.5},
     "chorus": {},
     "chorus+feedback": {"learn_feedback": True},
+    "chorus+filters": {"filter_taps": 9, "interpolation": "integer"},
+    "chorus+filters+feedback": {"filter_taps": 5, "learn_feedback": True},
     "wavenet": {"channels": 8, "dilations": [1, 2, 4, 8, 16], "linear_taps": 32},
     "lstm": {"hidden_size": 12, "num_layers": 2},
     "gru": {"hidden_size": 16},

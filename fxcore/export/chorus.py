@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from ..models.chorus import Chorus
-from .cgen import c_defines, c_float, c_source
+from .cgen import c_array, c_defines, c_float, c_source
 from .family import CModel, register_emitter
 
 
@@ -18,8 +18,12 @@ def emit(model: Chorus) -> CModel:
     """Parameters in the precisions the forward pass uses (rate in double, the rest float32)."""
     with torch.no_grad():
         vals = {"CH_PHASE": model.phase, "CH_CENTRE": model.centre_ms, "CH_DEPTH": model.depth_ms,
-                "CH_SHAPE": model.shape, "CH_DRY": model.dry, "CH_WET": model.wet, "CH_FB": model.feedback,
-                "CH_SR_MS": torch.tensor(1e-3 * model.sample_rate)}
-        code = c_defines(CH_HIST=model.hist, CH_SR=float(model.sample_rate), CH_RATE=float(model.rate))
+                "CH_SHAPE": model.shape, "CH_FB": model.feedback, "CH_SR_MS": torch.tensor(1e-3 * model.sample_rate)}
+        code = c_defines(CH_HIST=model.hist, CH_SR=float(model.sample_rate), CH_RATE=float(model.rate),
+                         CH_TAPS=model.taps, CH_INTEGER=int(bool(model.integer)))
         code += "".join(f"#define {k} {c_float(float(v))}\n" for k, v in vals.items())
-    return CModel(code + c_source("lfo.h") + c_source("chorus.c"), 0, "modulated delay line, linear interpolation")
+        code += c_array("CH_A", torch.cat([model.dry[None], model.dry_fir]))
+        code += c_array("CH_B", torch.cat([model.wet[None], model.wet_fir]))
+    taps = "integer" if bool(model.integer) else "linear"
+    mix = f", {model.taps}-tap dry and wet FIRs" if model.taps > 1 else ""
+    return CModel(code + c_source("lfo.h") + c_source("chorus.c"), 0, f"modulated delay line, {taps} taps{mix}")

@@ -5,7 +5,15 @@
     d(t)   = clamp(centre + depth·lfo(θ(t)), 1 sample, max_delay)     [ms → samples]
     w[t]   = (1 − f)·v[t − ⌊d⌋] + f·v[t − ⌊d⌋ − 1],  f = d − ⌊d⌋       (linear interpolation)
     v[t]   = x[t] + fb·w[t]                        (fb only with learn_feedback)
-    y[t]   = dry·x[t] + wet·w[t]
+    y[t]   = Σ_k a[k]·x[t−k] + Σ_k b[k]·w[t−k]      (k < filter_taps; a[0] = dry, b[0] = wet)
+
+`interpolation: integer` reads w[t] = v[t − round(d)] instead (SoX's `chorus` and `flanger` and
+many cheap delay lines have integer-sample taps; gradients pass straight through as if linear);
+`auto` decides after the analysis, by which of the two the least-squares mix fits better.
+`filter_taps > 1` gives the dry and the wet path each a short FIR: an EQ before or after the
+chorus (y = E(chorus(x)) ≈ chorus(E(x)), the delay moving slowly), or a tone filter on the wet
+path only (Calf's MultiChorus). Given the delay curve, y is linear in (a, b), so both FIRs come
+from least squares along the analysed curve (`fit_mix`) before Adam refines everything.
 
 This is JUCE's dsp::Chorus (pedalboard.Chorus): its LFO is an Oscillator producing sin(phase − π)
 = −sin(2π·rate·t) from the start of the track; its delay is
@@ -34,8 +42,11 @@ so `initialise` finds the LFO by analysis first:
    β·sin) through the path — the spectral peak of the delay modulation, robust to outliers —
    scored by Σ_f min(C_f(d(t_f)), 1); Nelder–Mead over (centre, depth, rate, φ) on that score
    from the three best. Steps 1–3 run twice (the second time with least-squares gains).
-4. dry and wet by least squares; then `refine_steps` Adam steps of the model itself on the first
-   `refine_seconds` (full batch, plain MSE) polish every parameter to sub-sample accuracy.
+4. dry and wet (or the two FIRs) by least squares; then `refine_steps` Adam steps of the model
+   itself on the first `refine_seconds` (full batch, plain MSE) polish every parameter to
+   sub-sample accuracy. With `interpolation: auto`, the mix is then fitted again by least squares
+   with integer and with linear taps along the refined curve; the better one is kept (and, if
+   integer, refined once more).
 
 The analysis uses the first `analysis_seconds` of the training audio and assumes they are one
 track heard from its sample 0 (true for fxcore datasets: every track's train region starts at its
@@ -45,8 +56,9 @@ own start; training windows carry `start`, so later tracks refine the same param
 Parametrisation for a single Adam learning rate: centre and depth in ms, φ in radians,
 rate = rate_ref·(1 + 0.01·ρ) (a step of 1e-3 in ρ moves the phase by 2π·1e-5 per LFO cycle).
 
-Streaming: the state is the last max_delay + 2 samples of v; the receptive field (without
-feedback) is that many samples.
+Streaming: the state is the last max_delay + 2 + filter_taps − 1 samples of v (and, with
+feedback and filters, the last filter_taps − 1 of x); the receptive field (without feedback) is
+that many samples.
 """
 
 from __future__ import annotations
@@ -57,6 +69,7 @@ from typing import Any
 import numpy as np
 import torch
 from scipy.optimize import minimize
+import torch.nn.functional as F
 from torch import nn
 
 from .base import EffectModel, register_model
@@ -64,6 +77,7 @@ from .delay_tracking import lookup_cost, delay_costs, delay_stats, smooth_path
 from .greybox_dsp import history, tail
 
 RATE_SCALE = 0.01
+INTERPOLATIONS = ("linear", "integer", "auto")
 
 
 def triangle(theta: torch.Tensor) -> torch.Tensor:
@@ -78,15 +92,22 @@ class Chorus(EffectModel):
 
     params: rate_hz, depth_ms, centre_ms, phase (start values before `initialise`),
     max_delay_ms, min_delay_ms (delay search range), learn_feedback, analysis_seconds,
-    frame_ms, max_slope (samples/sample), rate_range (Hz), refine_steps, refine_seconds.
+    frame_ms, max_slope (samples/sample), rate_range (Hz), refine_steps, refine_seconds,
+    interpolation (linear | integer | auto), filter_taps (FIR length of the dry and wet paths).
     """
 
     def __init__(self, sample_rate: int, rate_hz: float = 1.0, depth_ms: float = 2.0, centre_ms: float = 7.0,
                  phase: float = 0.0, max_delay_ms: float = 30.0, min_delay_ms: float = 1.0,
                  learn_feedback: bool = False, analysis_seconds: float = 8.0, frame_ms: float = 4.0,
                  max_slope: float = 0.05, rate_range: tuple[float, float] | list[float] = (0.05, 10.0),
-                 refine_steps: int = 150, refine_seconds: float = 3.0):
+                 refine_steps: int = 150, refine_seconds: float = 3.0, interpolation: str = "linear",
+                 filter_taps: int = 1):
         super().__init__(sample_rate)
+        if interpolation not in INTERPOLATIONS:
+            raise ValueError(f"chorus: interpolation {interpolation!r} is not one of {', '.join(INTERPOLATIONS)}")
+        if not 1 <= int(filter_taps) <= 512:
+            raise ValueError(f"chorus: filter_taps {filter_taps} must be 1…512 (1 = plain dry/wet gains)")
+        self.interpolation, self.taps = interpolation, int(filter_taps)
         self.max_delay_ms, self.min_delay_ms = float(max_delay_ms), float(min_delay_ms)
         self.hist = int(math.ceil(max_delay_ms * 1e-3 * self.sample_rate)) + 2
         self.learn_feedback = bool(learn_feedback)
@@ -102,6 +123,10 @@ class Chorus(EffectModel):
         self.dry = nn.Parameter(torch.tensor(0.5))
         self.wet = nn.Parameter(torch.tensor(0.5))
         self.fb_raw = nn.Parameter(torch.tensor(0.0), requires_grad=self.learn_feedback)
+        self.dry_fir = nn.Parameter(torch.zeros(self.taps - 1))  # a[1:], b[1:] of the docstring
+        self.wet_fir = nn.Parameter(torch.zeros(self.taps - 1))
+        self.register_buffer("integer", torch.tensor(interpolation == "integer"))
+        self.span = self.hist + self.taps - 1  # v history: the delay line plus the FIRs' past outputs
 
     # ------------------------------------------------------------------ the model
 
@@ -126,37 +151,60 @@ class Chorus(EffectModel):
 
     @property
     def receptive_field(self) -> int:
-        return self.hist + 1
+        return self.span + 1
 
-    def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
-        b, t = x.shape
-        if start is None:
-            start = torch.zeros(b, dtype=torch.long, device=x.device)
-        n = torch.arange(t, device=x.device)
-        d = self.delay_curve(start.to(x.device)[:, None] + n[None, :]).to(x.dtype)
-        # Read position in [history | chunk]: hist + n − d = i0 + f. Split d into integer and
-        # fraction first, so f keeps float32 precision however long the chunk is.
+    def _tap(self, vv: torch.Tensor, d: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+        """v at positions base − d of the buffer vv (B, ·), linear or rounded (straight-through) taps."""
+        # Split d into integer and fraction first, so f keeps float32 precision however long the chunk is.
         d_int = torch.floor(d.detach())
         f = 1.0 - (d - d_int)  # ∂f/∂d = −1
-        i0 = (self.hist + n)[None, :] - d_int.long() - 1
+        i0 = base[None, :] - d_int.long() - 1
+        lo = vv.gather(1, i0)
+        w = lo + f * (vv.gather(1, i0 + 1) - lo)
+        if not bool(self.integer):
+            return w
+        near = vv.gather(1, base[None, :] - torch.round(d.detach()).long())
+        return near + (w - w.detach())
+
+    def mix(self, x_ext: torch.Tensor, w_ext: torch.Tensor) -> torch.Tensor:
+        """y = a∗x + b∗w from both paths with their taps − 1 samples of past in front: (B, T + taps − 1) → (B, T)."""
+        if self.taps == 1:
+            return self.dry * x_ext + self.wet * w_ext
+        a = torch.cat([self.dry[None], self.dry_fir]).flip(0).view(1, 1, -1)
+        b = torch.cat([self.wet[None], self.wet_fir]).flip(0).view(1, 1, -1)
+        return (F.conv1d(x_ext[:, None], a) + F.conv1d(w_ext[:, None], b))[:, 0]
+
+    def lines(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
+        """(x_ext, w_ext, next state): input and delay-line output, each with taps − 1 past samples in front."""
+        b, t = x.shape
+        past = self.taps - 1
+        if start is None:
+            start = torch.zeros(b, dtype=torch.long, device=x.device)
+        m = torch.arange(-past, t, device=x.device)
+        d = self.delay_curve(start.to(x.device)[:, None] + m[None, :]).to(x.dtype)
+        base = self.span + m  # position of sample m in [history | chunk]
         if not self.learn_feedback:
-            xx = history(state, x, self.hist)
-            lo = xx.gather(1, i0)
-            w = lo + f * (xx.gather(1, i0 + 1) - lo)
-            return self.dry * x + self.wet * w, tail(xx, self.hist)
-        # Feedback: v = x + fb·w, computed in blocks no longer than the shortest delay − 1.
+            xx = history(state, x, self.span)
+            return xx[:, self.span - past:], self._tap(xx, d, base), tail(xx, self.span)
+        # Feedback: v = x + fb·w, computed in blocks no longer than the shortest delay − 1, so a
+        # block only reads samples that already exist. The past w (for the wet FIR) are re-read
+        # from the v history; the past x (dry FIR) travel in the state beside it.
         fb = self.feedback
-        vv = history(state, x.new_zeros(b, 0), self.hist)
+        v_state, x_state = state if state is not None else (None, None)
+        vv = history(v_state, x.new_zeros(b, 0), self.span)
+        ws = [self._tap(vv, d[:, :past], base[:past])] if past else []
         block = max(1, int(math.floor(float(d.detach().min()))) - 1)
-        ws = []
-        for s in range(0, t, block):
-            e = min(t, s + block)
-            lo = vv.gather(1, i0[:, s:e])
-            wb = lo + f[:, s:e] * (vv.gather(1, i0[:, s:e] + 1) - lo)
+        for s0 in range(0, t, block):
+            e = min(t, s0 + block)
+            wb = self._tap(vv, d[:, past + s0:past + e], base[past + s0:past + e])
             ws.append(wb)
-            vv = torch.cat([vv, x[:, s:e] + fb * wb], dim=1)
-        w = torch.cat(ws, dim=1)
-        return self.dry * x + self.wet * w, tail(vv, self.hist)
+            vv = torch.cat([vv, x[:, s0:e] + fb * wb], dim=1)
+        x_ext = history(x_state, x, past)
+        return x_ext, torch.cat(ws, dim=1), (tail(vv, self.span), tail(x_ext, past) if past else None)
+
+    def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
+        x_ext, w_ext, state = self.lines(x, state, start)
+        return self.mix(x_ext, w_ext), state
 
     # ------------------------------------------------------------------ analysis
 
@@ -299,14 +347,47 @@ class Chorus(EffectModel):
             opt.step()
         return float(loss.detach())
 
+    @torch.no_grad()
+    def fit_mix(self, clean: np.ndarray, target: np.ndarray, integer: bool | None = None) -> float:
+        """The dry and wet FIRs (gains if filter_taps = 1) by least squares along the current delay curve.
+
+        `integer` switches the taps first. The pair starts at its track's sample 0. Returns the fit's ESR.
+        """
+        if integer is not None:
+            self.integer.fill_(bool(integer))
+        x_ext, w_ext, _ = self.lines(torch.as_tensor(np.asarray(clean, dtype=np.float32))[None])
+        xs, ws = x_ext[0].double().numpy(), w_ext[0].double().numpy()
+        y = np.asarray(target, dtype=np.float64)
+        n, past = len(y), self.taps - 1
+        design = np.stack([sig[past - k:past - k + n] for sig in (xs, ws) for k in range(self.taps)], axis=1)
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        res = y - design @ coef
+        c = torch.as_tensor(coef, dtype=torch.float32)
+        self.dry.fill_(c[0])
+        self.dry_fir.copy_(c[1:self.taps])
+        self.wet.fill_(c[self.taps])
+        self.wet_fir.copy_(c[self.taps + 1:])
+        return float(res @ res / (y @ y + 1e-12))
+
     def initialise(self, clean: np.ndarray, target: np.ndarray) -> None:
         self.set_params(self.estimate(clean, target))
         n = min(len(clean), int(self.refine_seconds * self.sample_rate))
-        if self.refine_steps > 0 and n > self.hist:
-            was = self.training
-            self.train()
-            self.refine(clean[:n], target[:n], self.refine_steps)
-            self.train(was)
+        if n <= self.span:
+            return
+        x, y = clean[:n], target[:n]
+        if self.taps > 1:
+            self.fit_mix(x, y)
+        was = self.training
+        self.train()
+        if self.refine_steps > 0:
+            self.refine(x, y, self.refine_steps)
+        if self.interpolation == "auto":
+            linear = self.fit_mix(x, y, integer=False)
+            if self.fit_mix(x, y, integer=True) >= linear:
+                self.fit_mix(x, y, integer=False)
+            elif self.refine_steps > 0:
+                self.refine(x, y, self.refine_steps)
+        self.train(was)
 
     def diagnostics(self, clean: np.ndarray, target: np.ndarray) -> list[dict[str, Any]]:
         """Learned delay curve vs the per-frame measured delay; LFO shape folded over one period.

@@ -1,9 +1,14 @@
-/* ---- chorus: y = dry·x + wet·w,  w[t] = v[t−⌊d⌋−1] + f·(v[t−⌊d⌋] − v[t−⌊d⌋−1]),  f = 1 − (d − ⌊d⌋),
- *      v = x + fb·w,  d(t) = clamp((centre + depth·lfo(θ))·sr/1000, 1, HIST − 2),
- *      θ and lfo(θ) as in lfo.h (t: samples since activate()).
- * Needs: CH_HIST, CH_SR, CH_RATE (double), CH_PHASE, CH_CENTRE, CH_DEPTH, CH_SHAPE, CH_SR_MS, CH_DRY, CH_WET, CH_FB. */
+/* ---- chorus: y = Σ_k A[k]·x[t−k] + Σ_k B[k]·w[t−k]  (k < TAPS),  v = x + fb·w,
+ *      w[t] = v[t−⌊d⌋−1] + f·(v[t−⌊d⌋] − v[t−⌊d⌋−1]),  f = 1 − (d − ⌊d⌋)   (CH_INTEGER 0: linear taps)
+ *      w[t] = v[t − rint(d)]                                                  (CH_INTEGER 1: rounded taps)
+ *      d(t) = clamp((centre + depth·lfo(θ))·sr/1000, 1, HIST − 2), θ and lfo(θ) as in lfo.h
+ *      (t: samples since activate()).
+ * Needs: CH_HIST, CH_SR, CH_RATE (double), CH_PHASE, CH_CENTRE, CH_DEPTH, CH_SHAPE, CH_SR_MS, CH_FB,
+ *        CH_TAPS, CH_INTEGER, CH_A[CH_TAPS], CH_B[CH_TAPS]. */
 typedef struct {
-    float v[CH_HIST + FX_CHUNK]; /* the delay line: the last HIST samples of v, then the chunk */
+    float v[CH_HIST + FX_CHUNK];        /* the delay line: the last HIST samples of v, then the chunk */
+    float xh[CH_TAPS - 1 + FX_CHUNK];   /* the dry FIR's input: TAPS − 1 past samples, then the chunk */
+    float wh[CH_TAPS - 1 + FX_CHUNK];   /* the wet FIR's input, likewise */
     uint64_t t;
 } Model;
 
@@ -16,13 +21,24 @@ FX_HOT static void model_process(Model *m, const float *x, float *y, int n) {
         const float lfo = fx_lfo(fx_lfo_theta(m->t + (uint64_t)i, CH_RATE, CH_SR, CH_PHASE), CH_SHAPE);
         float d = (CH_CENTRE + CH_DEPTH * lfo) * CH_SR_MS;
         d = d < 1.0f ? 1.0f : (d > (float)(CH_HIST - 2) ? (float)(CH_HIST - 2) : d);
+#if CH_INTEGER
+        const float w = m->v[CH_HIST + i - (int)rintf(d)];
+#else
         const float di = floorf(d), f = 1.0f - (d - di);
         const int j = CH_HIST + i - (int)di - 1;
         const float lo = m->v[j];
         const float w = lo + f * (m->v[j + 1] - lo);
-        y[i] = CH_DRY * x[i] + CH_WET * w;
+#endif
+        float *xh = m->xh + CH_TAPS - 1 + i, *wh = m->wh + CH_TAPS - 1 + i;
+        *xh = x[i];
+        *wh = w;
+        float acc = 0.0f;
+        for (int k = 0; k < CH_TAPS; ++k) acc += CH_A[k] * xh[-k] + CH_B[k] * wh[-k];
+        y[i] = acc;
         m->v[CH_HIST + i] = x[i] + CH_FB * w;
     }
     m->t += (uint64_t)n;
     memmove(m->v, m->v + n, sizeof(float) * CH_HIST);
+    memmove(m->xh, m->xh + n, sizeof(float) * (CH_TAPS - 1));
+    memmove(m->wh, m->wh + n, sizeof(float) * (CH_TAPS - 1));
 }
