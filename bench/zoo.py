@@ -42,6 +42,8 @@ MONO = {"downmix": "mean"}
 WH = {"name": "wiener_hammerstein", "params": {}}
 WH_DYN = {"name": "wiener_hammerstein", "params": {"dynamics": True}}
 CHORUS = {"name": "chorus", "params": {"max_delay_ms": 40.0, "min_delay_ms": 0.05}}
+CHORUS3 = {"name": "chorus", "params": {"max_delay_ms": 100.0, "min_delay_ms": 0.05, "voices": 3}}
+EQ_CHORUS = {"name": "chorus", "params": {"max_delay_ms": 40.0, "min_delay_ms": 0.05, "filter_taps": 32}}
 FLANGER = {"name": "chorus", "params": {"max_delay_ms": 20.0, "min_delay_ms": 1.0, "learn_feedback": True}}
 AMPVTS = {"plugin": "caps.so", "label": "AmpVTS",
           "controls": {"over": 1, "gain": 0.6, "bright": 0.5, "power": 0.5, "tonestack": 4, "bass": 0.5,
@@ -74,7 +76,7 @@ ROWS: dict[str, Row] = {r.key: r for r in (
     Row("sox_chorus1", "modulation", "sox", [{"chorus": [0.7, 0.9, 40, 0.5, 0.4, 2.0, "-s"]}], CHORUS, 0.03,
         quick=True),
     Row("sox_chorus3", "modulation", "sox", [{"chorus": [0.6, 0.9, 25, 0.35, 0.5, 2.0, "-t", 55, 0.3, 0.35, 2.5,
-                                                        "-s", 85, 0.25, 0.25, 3.0, "-t"]}], CHORUS, 0.03),
+                                                        "-s", 85, 0.25, 0.25, 3.0, "-t"]}], CHORUS3, 0.03),
     Row("sox_flanger", "modulation", "sox", [{"flanger": [0, 2, 0, 71, 0.5]}], FLANGER, 0.03),
     Row("sox_phaser", "modulation", "sox", [{"phaser": [0.8, 0.74, 3, 0.4, 0.5, "-s"]}], FLANGER, 0.03),
     Row("sox_tremolo", "modulation", "sox", [{"tremolo": [4, 60]}], {"name": "tremolo", "params": {}}, 0.03,
@@ -95,7 +97,8 @@ ROWS: dict[str, Row] = {r.key: r for r in (
                                                              "release": 120, "makeup": 2}}], WH_DYN, 5e-3),
     # --- drive / amp (target 0.02 within 240 s)
     Row("sox_overdrive", "drive", "sox", [{"overdrive": [20, 20]}], WH, 0.02),
-    Row("gx_ds1", "drive", "lv2", [{"uri": GX + "gx_bossds1_#_bossds1_", "controls": {"DRIVE": 0.6, "BYPASS": 0}}],
+    # guitarix's BYPASS port is an on switch: 1 (its default) processes, 0 passes the input through
+    Row("gx_ds1", "drive", "lv2", [{"uri": GX + "gx_bossds1_#_bossds1_", "controls": {"DRIVE": 0.6, "BYPASS": 1}}],
         WH, 0.02, MONO),
     Row("caps_amp_cab", "drive", "sox", [{"gain": [-3]}, {"ladspa": AMPVTS},
                                          {"ladspa": {"plugin": "caps.so", "label": "CabinetIV",
@@ -107,7 +110,7 @@ ROWS: dict[str, Row] = {r.key: r for r in (
     Row("comp_amp", "chain", "sox", [{"compand": ["0.005,0.15", "6:-50,-50,-20,-12,0,-6", -3, -90]},
                                      {"ladspa": AMPVTS}], WH_DYN, 0.02),
     Row("eq_chorus", "chain", "sox", [{"equalizer": [2000, "1q", 6]}, {"chorus": [0.7, 0.9, 30, 0.5, 0.6, 1.5, "-t"]}],
-        CHORUS, 0.03),
+        EQ_CHORUS, 0.03),
 )}
 
 def hand_recipe(effect: EffectConfig, row: Row) -> EffectConfig:

@@ -29,6 +29,10 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # 0.5 0.5 2 -s` delays by 0.04–2.0 ms at 0.5 Hz); with the default 1 ms floor the analysis missed
 # half the sweep (ESR 0.24), with 0.05 ms it finds centre 1.00 ms, depth 1.00 ms, 0.49999 Hz
 # (ESR 0.008 before any training). 40 ms bounds the search (its cost grows with the range).
+# The chorus family also decides between linear and integer taps and fits a 32-tap (0.7 ms) FIR on
+# the dry and the wet path by least squares (an EQ around the chorus, a tone filter on the wet path).
+# `multichorus` (3 voices, each with its own LFO, delays up to 100 ms: SoX's 3-voice chorus at 25,
+# 55 and 85 ms) is tried only when the chorus leads: its analysis runs once per voice.
 # Not the flanger: with feedback the recursion runs in blocks shorter than the shortest delay, and
 # at a 0.05 ms floor those are 1 sample long — a 1.7 s trial did not finish in 10 minutes.
 # Trials are counted in optimiser steps, not seconds, so the ranking does not depend on the machine's
@@ -52,8 +56,13 @@ FAMILIES: dict[str, Family] = {
                                  trial_steps=600),
     "dynamics": Family(ModelConfig("wiener_hammerstein", {"dynamics": True}),
                        {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 1500}, trial_steps=120),
-    "chorus": Family(ModelConfig("chorus", {"max_delay_ms": 40.0, "min_delay_ms": 0.05}),
+    "chorus": Family(ModelConfig("chorus", {"max_delay_ms": 40.0, "min_delay_ms": 0.05, "interpolation": "auto",
+                                            "filter_taps": 32}),
                      {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300}, trial_steps=300),
+    "multichorus": Family(ModelConfig("chorus", {"max_delay_ms": 100.0, "min_delay_ms": 0.05, "interpolation": "auto",
+                                                 "voices": 3}),
+                          {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300},
+                          trial_steps=300, after="chorus"),
     "drive_then_echo": Family(ModelConfig("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),
                               {**LONG, "segment_samples": 65536, "max_steps": 1500}, trial_steps=50),
     "flanger": Family(ModelConfig("chorus", {"max_delay_ms": 20.0, "min_delay_ms": 1.0, "learn_feedback": True}),

@@ -389,6 +389,28 @@ def test_render_stage_names_an_overflowing_effect(tmp_path):
         _check_overflow(cfg, y, "clean/track_000.wav")
 
 
+def test_render_stage_refuses_an_effect_that_leaves_the_audio_unchanged(tmp_path):
+    """A plugin left bypassed (guitarix's BYPASS 0 did this in the benchmark) would score a perfect
+    ESR by doing nothing: real pedalboard renders, a 0 dB gain refused, a 0.5 dB gain accepted."""
+    from fxcore.config import EffectConfig, ModelConfig, TrainConfig
+    from fxcore.audio import write_audio
+    from fxcore.effects.render import render_files
+    from fxcore.errors import FxcoreError
+
+    write_audio(tmp_path / "clean.wav", noise_tone(0.2, 1), SR)
+    for db in (0.0, 0.5):
+        cfg = EffectConfig("bypassed", "pedalboard", [{"Gain": {"gain_db": db}}], {}, ModelConfig("ir"), TrainConfig())
+        out = tmp_path / f"wet_{db}.wav"
+        if db == 0.0:
+            with pytest.raises(FxcoreError, match=r"clean.wav: effect 'bypassed' \(pedalboard\) returned its input "
+                                                  r"unchanged.* check the controls of effect .bypassed.* \(e.g. a BYPASS or enable switch\)"):
+                render_files(cfg, SR, [tmp_path / "clean.wav"], [out], progress=False)
+            assert not out.exists()
+        else:
+            render_files(cfg, SR, [tmp_path / "clean.wav"], [out], progress=False)
+            assert out.exists()
+
+
 def test_the_readmes_model_override_without_a_name_is_accepted(tmp_path):
     """`model: {params: {hidden: 32}}` keeps the default model and overrides one parameter."""
     from fxcore.validate import load_config

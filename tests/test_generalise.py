@@ -56,7 +56,7 @@ def _dataset(tmp_path: Path, x: np.ndarray, y: np.ndarray) -> Path:
 # 2-core CPU, so these are slow tests.
 AUTO_CASES = {
     "lti_echo": ([{"echo": [0.8, 0.7, 120, 0.4]}], {"ir", "feedback_delay"}),
-    "chorus": ([{"chorus": [0.7, 0.9, 30, 0.5, 0.5, 2.0, "-s"]}], {"chorus", "flanger"}),
+    "chorus": ([{"chorus": [0.7, 0.9, 30, 0.5, 0.5, 2.0, "-s"]}], {"chorus", "multichorus", "flanger"}),
     "compressor": ([{"compand": ["0.002,0.1", "6:-50,-50,-20,-12,0,-6", -3, -90]}], {"dynamics"}),
     "distortion": ([{"overdrive": [20, 20]}], {"wiener_hammerstein", "dynamics"}),
 }
@@ -210,3 +210,25 @@ def test_series_initialise_finds_the_echo_after_the_drive():
     direct = np.sqrt(np.sum(h[:64] ** 2))
     echo = np.sqrt(np.sum(h[lag - 32:lag + 32] ** 2))
     assert 0.3 < echo / direct < 0.5                             # SoX's decay 0.4
+
+
+# --- chorus: an EQ in front of a SoX chorus (dry and wet FIRs), SoX's integer-sample delay line
+EQ_CHORUS = [{"equalizer": [2000, "1q", 6]}, {"chorus": [0.7, 0.9, 30, 0.5, 0.6, 1.5, "-t"]}]
+
+
+@pytest.mark.system
+@needs_sox
+def test_chorus_filters_and_integer_taps_fit_an_eq_before_a_sox_chorus():
+    x, y = sox_pair([{"gain": [-6]}] + EQ_CHORUS, 9.0)
+    fit = 6 * SR  # fitted on the first 6 s, scored on the last 3 s of the same take (the LFO runs on)
+    base = {"max_delay_ms": 40.0, "min_delay_ms": 0.05, "analysis_seconds": 6.0, "refine_steps": 40,
+            "refine_seconds": 2.0}
+    errors = {}
+    for name, extra in (("plain", {}), ("fitted", {"filter_taps": 32, "interpolation": "auto"})):
+        m = build_model("chorus", {**base, **extra}, SR)
+        m.initialise(x[:fit], y[:fit])
+        errors[name] = float(np.sum((m.render(x)[fit:] - y[fit:]) ** 2) / np.sum(y[fit:] ** 2))
+        if name == "fitted":
+            assert bool(m.integer)  # SoX reads its delay line at whole samples
+    print(errors)
+    assert errors["fitted"] < 0.1 * errors["plain"]

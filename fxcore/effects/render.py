@@ -27,6 +27,7 @@ def render_files(cfg: EffectConfig, sample_rate: int, inputs: Sequence[str | Pat
         if len(y) != len(x):
             raise FxcoreError(f"backend returned {len(y)} samples for {len(x)}", src, "report this backend bug")
         _check_overflow(cfg, y, src)
+        _check_changed(cfg, x, y, src)
         write_audio(dst, y, sample_rate, subtype="FLOAT")
 
 
@@ -38,3 +39,12 @@ def _check_overflow(cfg: EffectConfig, y: np.ndarray, src: str | Path) -> None:
         what = "NaN/inf samples" if not finite.all() else f"a peak of {20 * np.log10(peak):+.0f} dBFS"
         raise FxcoreError(f"effect {cfg.name!r} ({cfg.backend}) output has {what} for this input: the chain "
                           "overflowed", src, f"lower the gain in effect {cfg.name!r}'s chain in {config_source()}")
+
+
+def _check_changed(cfg: EffectConfig, x: np.ndarray, y: np.ndarray, src: str | Path) -> None:
+    """An output equal to the input (a plugin left bypassed) would be "modelled" perfectly by doing nothing."""
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak > 0 and float(np.max(np.abs(y - x))) <= 1e-6 * peak:
+        raise FxcoreError(f"effect {cfg.name!r} ({cfg.backend}) returned its input unchanged: the plugin is "
+                          "bypassed or its controls leave the audio as it is", src,
+                          f"check the controls of effect {cfg.name!r} in {config_source()} (e.g. a BYPASS or enable switch)")

@@ -1,11 +1,18 @@
 """`chorus`: a modulated fractional delay line (chorus, flanger, vibrato) with an absolute-time LFO.
 
-    θ(t)   = 2π·(rate·(start + t)/sr) + φ
-    lfo(θ) = sin θ + s·(tri θ − sin θ)              (s = 0 sine, s = 1 triangle; learned)
-    d(t)   = clamp(centre + depth·lfo(θ(t)), 1 sample, max_delay)     [ms → samples]
-    w[t]   = (1 − f)·v[t − ⌊d⌋] + f·v[t − ⌊d⌋ − 1],  f = d − ⌊d⌋       (linear interpolation)
+    θ_k(t) = 2π·(rate_k·(start + t)/sr) + φ_k                          (voice k < voices)
+    lfo(θ) = sin θ + s_k·(tri θ − sin θ)            (s = 0 sine, s = 1 triangle; learned)
+    d_k(t) = clamp(centre_k + depth_k·lfo(θ_k(t)), 1 sample, max_delay)   [ms → samples]
+    w_k[t] = (1 − f)·v[t − ⌊d_k⌋] + f·v[t − ⌊d_k⌋ − 1],  f = d_k − ⌊d_k⌋  (linear interpolation)
+    w[t]   = w_0[t] + Σ_{k≥1} g_k·w_k[t]
     v[t]   = x[t] + fb·w[t]                        (fb only with learn_feedback)
     y[t]   = Σ_k a[k]·x[t−k] + Σ_k b[k]·w[t−k]      (k < filter_taps; a[0] = dry, b[0] = wet)
+
+`voices > 1`: several taps on one delay line, each with its own LFO (a multi-voice chorus, or a
+stereo chorus's two sides summed to mono: Calf's MultiChorus is 2 voices × 2 sides at other LFO
+phases). `initialise` adds them one at a time: each new voice is the better of (a) the analysis
+below run on what the voices before leave unexplained, and (b) voice 0's LFO at another phase
+(16 offsets), judged by the least-squares mix's residual; Adam then refines all of them.
 
 `interpolation: integer` reads w[t] = v[t − round(d)] instead (SoX's `chorus` and `flanger` and
 many cheap delay lines have integer-sample taps; gradients pass straight through as if linear);
@@ -56,6 +63,8 @@ own start; training windows carry `start`, so later tracks refine the same param
 Parametrisation for a single Adam learning rate: centre and depth in ms, φ in radians,
 rate = rate_ref·(1 + 0.01·ρ) (a step of 1e-3 in ρ moves the phase by 2π·1e-5 per LFO cycle).
 
+The analysis, refinement and diagnostics below describe voice 0; extra voices are as above.
+
 Streaming: the state is the last max_delay + 2 + filter_taps − 1 samples of v (and, with
 feedback and filters, the last filter_taps − 1 of x); the receptive field (without feedback) is
 that many samples.
@@ -93,7 +102,8 @@ class Chorus(EffectModel):
     params: rate_hz, depth_ms, centre_ms, phase (start values before `initialise`),
     max_delay_ms, min_delay_ms (delay search range), learn_feedback, analysis_seconds,
     frame_ms, max_slope (samples/sample), rate_range (Hz), refine_steps, refine_seconds,
-    interpolation (linear | integer | auto), filter_taps (FIR length of the dry and wet paths).
+    interpolation (linear | integer | auto), filter_taps (FIR length of the dry and wet paths),
+    voices (taps on the delay line, each with its own LFO).
     """
 
     def __init__(self, sample_rate: int, rate_hz: float = 1.0, depth_ms: float = 2.0, centre_ms: float = 7.0,
@@ -101,25 +111,29 @@ class Chorus(EffectModel):
                  learn_feedback: bool = False, analysis_seconds: float = 8.0, frame_ms: float = 4.0,
                  max_slope: float = 0.05, rate_range: tuple[float, float] | list[float] = (0.05, 10.0),
                  refine_steps: int = 150, refine_seconds: float = 3.0, interpolation: str = "linear",
-                 filter_taps: int = 1):
+                 filter_taps: int = 1, voices: int = 1):
         super().__init__(sample_rate)
         if interpolation not in INTERPOLATIONS:
             raise ValueError(f"chorus: interpolation {interpolation!r} is not one of {', '.join(INTERPOLATIONS)}")
         if not 1 <= int(filter_taps) <= 512:
             raise ValueError(f"chorus: filter_taps {filter_taps} must be 1…512 (1 = plain dry/wet gains)")
-        self.interpolation, self.taps = interpolation, int(filter_taps)
+        if not 1 <= int(voices) <= 8:
+            raise ValueError(f"chorus: voices {voices} must be 1…8")
+        self.interpolation, self.taps, self.voices = interpolation, int(filter_taps), int(voices)
         self.max_delay_ms, self.min_delay_ms = float(max_delay_ms), float(min_delay_ms)
         self.hist = int(math.ceil(max_delay_ms * 1e-3 * self.sample_rate)) + 2
         self.learn_feedback = bool(learn_feedback)
         self.analysis_seconds, self.frame_ms = float(analysis_seconds), float(frame_ms)
         self.max_slope, self.rate_range = float(max_slope), (float(rate_range[0]), float(rate_range[1]))
         self.refine_steps, self.refine_seconds = int(refine_steps), float(refine_seconds)
-        self.register_buffer("rate_ref", torch.tensor(float(rate_hz), dtype=torch.float64))
-        self.rate_raw = nn.Parameter(torch.tensor(0.0))
-        self.phase = nn.Parameter(torch.tensor(float(phase)))
-        self.depth_ms = nn.Parameter(torch.tensor(float(depth_ms)))
-        self.centre_ms = nn.Parameter(torch.tensor(float(centre_ms)))
-        self.shape = nn.Parameter(torch.tensor(0.0))
+        v = self.voices
+        self.register_buffer("rate_ref", torch.full((v,), float(rate_hz), dtype=torch.float64))
+        self.rate_raw = nn.Parameter(torch.zeros(v))
+        self.phase = nn.Parameter(torch.full((v,), float(phase)))
+        self.depth_ms = nn.Parameter(torch.full((v,), float(depth_ms)))
+        self.centre_ms = nn.Parameter(torch.full((v,), float(centre_ms)))
+        self.shape = nn.Parameter(torch.zeros(v))
+        self.voice_gain = nn.Parameter(torch.zeros(v - 1))  # g_1… (a voice adds nothing until initialised)
         self.dry = nn.Parameter(torch.tensor(0.5))
         self.wet = nn.Parameter(torch.tensor(0.5))
         self.fb_raw = nn.Parameter(torch.tensor(0.0), requires_grad=self.learn_feedback)
@@ -138,15 +152,15 @@ class Chorus(EffectModel):
     def feedback(self) -> torch.Tensor:
         return 0.95 * torch.tanh(self.fb_raw) if self.learn_feedback else self.fb_raw.new_zeros(())
 
-    def lfo(self, theta: torch.Tensor) -> torch.Tensor:
+    def lfo(self, theta: torch.Tensor, shape: torch.Tensor) -> torch.Tensor:
         s = torch.sin(theta)
-        return s + self.shape * (triangle(theta) - s)
+        return s + shape * (triangle(theta) - s)
 
-    def delay_curve(self, t: torch.Tensor) -> torch.Tensor:
-        """Delay in samples at absolute sample indices t (any shape, integer or float)."""
-        cycles = self.rate * (t.double() / self.sample_rate)
-        theta = (2 * math.pi * torch.remainder(cycles, 1.0)).float() + self.phase
-        ms = self.centre_ms + self.depth_ms * self.lfo(theta)
+    def delay_curve(self, t: torch.Tensor, voice: int = 0) -> torch.Tensor:
+        """One voice's delay in samples at absolute sample indices t (any shape, integer or float)."""
+        cycles = self.rate[voice] * (t.double() / self.sample_rate)
+        theta = (2 * math.pi * torch.remainder(cycles, 1.0)).float() + self.phase[voice]
+        ms = self.centre_ms[voice] + self.depth_ms[voice] * self.lfo(theta, self.shape[voice])
         return (ms * (1e-3 * self.sample_rate)).clamp(1.0, self.hist - 2.0)
 
     @property
@@ -174,37 +188,49 @@ class Chorus(EffectModel):
         b = torch.cat([self.wet[None], self.wet_fir]).flip(0).view(1, 1, -1)
         return (F.conv1d(x_ext[:, None], a) + F.conv1d(w_ext[:, None], b))[:, 0]
 
+    def _taps(self, vv: torch.Tensor, d: list[torch.Tensor], base: torch.Tensor, sl: slice) -> torch.Tensor:
+        """Every voice's tap at positions `sl` of d / base: (voices, B, len)."""
+        return torch.stack([self._tap(vv, dk[:, sl], base[sl]) for dk in d])
+
+    def wet_sum(self, w: torch.Tensor) -> torch.Tensor:
+        """w = w_0 + Σ_{k≥1} g_k·w_k from the voices' taps (voices, B, T)."""
+        out = w[0]
+        for k in range(1, self.voices):
+            out = out + self.voice_gain[k - 1] * w[k]
+        return out
+
     def lines(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
-        """(x_ext, w_ext, next state): input and delay-line output, each with taps − 1 past samples in front."""
+        """(x_ext, w_ext, next state): the input and each voice's tap (voices, B, ·), taps − 1 past samples in front."""
         b, t = x.shape
         past = self.taps - 1
         if start is None:
             start = torch.zeros(b, dtype=torch.long, device=x.device)
         m = torch.arange(-past, t, device=x.device)
-        d = self.delay_curve(start.to(x.device)[:, None] + m[None, :]).to(x.dtype)
+        at = start.to(x.device)[:, None] + m[None, :]
+        d = [self.delay_curve(at, k).to(x.dtype) for k in range(self.voices)]
         base = self.span + m  # position of sample m in [history | chunk]
         if not self.learn_feedback:
             xx = history(state, x, self.span)
-            return xx[:, self.span - past:], self._tap(xx, d, base), tail(xx, self.span)
+            return xx[:, self.span - past:], self._taps(xx, d, base, slice(None)), tail(xx, self.span)
         # Feedback: v = x + fb·w, computed in blocks no longer than the shortest delay − 1, so a
         # block only reads samples that already exist. The past w (for the wet FIR) are re-read
         # from the v history; the past x (dry FIR) travel in the state beside it.
         fb = self.feedback
         v_state, x_state = state if state is not None else (None, None)
         vv = history(v_state, x.new_zeros(b, 0), self.span)
-        ws = [self._tap(vv, d[:, :past], base[:past])] if past else []
-        block = max(1, int(math.floor(float(d.detach().min()))) - 1)
+        ws = [self._taps(vv, d, base, slice(0, past))] if past else []
+        block = max(1, int(math.floor(min(float(dk.detach().min()) for dk in d))) - 1)
         for s0 in range(0, t, block):
             e = min(t, s0 + block)
-            wb = self._tap(vv, d[:, past + s0:past + e], base[past + s0:past + e])
+            wb = self._taps(vv, d, base, slice(past + s0, past + e))
             ws.append(wb)
-            vv = torch.cat([vv, x[:, s0:e] + fb * wb], dim=1)
+            vv = torch.cat([vv, x[:, s0:e] + fb * self.wet_sum(wb)], dim=1)
         x_ext = history(x_state, x, past)
-        return x_ext, torch.cat(ws, dim=1), (tail(vv, self.span), tail(x_ext, past) if past else None)
+        return x_ext, torch.cat(ws, dim=2), (tail(vv, self.span), tail(x_ext, past) if past else None)
 
     def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
         x_ext, w_ext, state = self.lines(x, state, start)
-        return self.mix(x_ext, w_ext), state
+        return self.mix(x_ext, self.wet_sum(w_ext)), state
 
     # ------------------------------------------------------------------ analysis
 
@@ -237,7 +263,7 @@ class Chorus(EffectModel):
 
     def _fit_lfo(self, lo: int, tc: np.ndarray, cost: np.ndarray, energy: np.ndarray,
                  duration: float) -> np.ndarray:
-        """(centre_ms, depth_ms, rate_hz, phase) of the sinusoidal delay curve through a cost map."""
+        """(centre_ms, depth_ms, rate_hz, phase, shape) of the sine or triangle delay curve through a cost map."""
         sr = self.sample_rate
         active = energy > 1e-4 * (energy.max() + 1e-30)
         informative = np.where(active[:, None], cost, 0.0)
@@ -269,24 +295,31 @@ class Chorus(EffectModel):
                 best.append((score, p))
         best.sort(key=lambda b: b[0])
 
-        def soft(p: np.ndarray) -> float:
-            return float(np.mean(np.minimum(lookup_cost(cg, self._curve_np(p, tg), lo), 1.0)))
+        def soft(p: np.ndarray, shape: float = 0.0) -> float:
+            return float(np.mean(np.minimum(lookup_cost(cg, self._curve_np(p, tg, shape), lo), 1.0)))
 
+        nm = {"method": "Nelder-Mead", "options": {"xatol": 1e-6, "fatol": 1e-8, "maxiter": 600}}
         result = best[0]
         for score, p in best[:3]:
-            res = minimize(soft, p, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-8, "maxiter": 600})
+            res = minimize(soft, p, **nm)
             if res.fun < result[0]:
                 result = (float(res.fun), res.x)
+        # A triangle LFO's fundamental is 8/π² of its peak, so the sinusoid through the path
+        # under-reads its depth (SoX `chorus -t`: 1.14 for 1.5 ms): try the triangle from there too.
+        shape = 0.0
+        tri = minimize(soft, result[1] * np.array([1.0, np.pi ** 2 / 8, 1.0, 1.0]), args=(1.0,), **nm)
+        if tri.fun < result[0]:
+            result, shape = (float(tri.fun), tri.x), 1.0
         p = np.array(result[1], dtype=np.float64)
-        if p[1] < 0:  # the same curve with a positive depth
+        if p[1] < 0:  # the same curve with a positive depth (sine and triangle are both odd about θ = 0)
             p = np.array([p[0], -p[1], p[2], p[3] + np.pi])
         p[3] = float(np.mod(p[3], 2 * np.pi))
-        return p
+        return np.append(p, shape)
 
     def _gains(self, x: np.ndarray, y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
-        """dry, wet by least squares along the delay curve p (pair starting at sample 0)."""
+        """dry, wet by least squares along the delay curve p (+ shape; pair starting at sample 0)."""
         n = len(x)
-        d = np.clip(self._curve_np(p, np.arange(n, dtype=np.float64)), 1.0, self.hist - 2.0)
+        d = np.clip(self._curve_np(p, np.arange(n, dtype=np.float64), p[4]), 1.0, self.hist - 2.0)
         pos = np.arange(n) - d
         i0 = np.floor(pos).astype(int)
         fr = pos - i0
@@ -297,7 +330,7 @@ class Chorus(EffectModel):
         return float(coef[0]), float(coef[1])
 
     def estimate(self, clean: np.ndarray, target: np.ndarray) -> dict[str, float]:
-        """LFO (centre_ms, depth_ms, rate_hz, phase) and dry/wet from a pair starting at its sample 0.
+        """LFO (centre_ms, depth_ms, rate_hz, phase, shape) and dry/wet from a pair starting at its sample 0.
 
         Gains from a coarse grid first (see `delay_costs`), then the LFO through the cost map, then
         least-squares gains along that curve and the LFO once more with them.
@@ -316,18 +349,25 @@ class Chorus(EffectModel):
             p = self._fit_lfo(lo, st["centres"], delay_costs(st, gains), energy, n / sr)
             gains = self._gains(x, y, p)
         return {"centre_ms": float(p[0]), "depth_ms": float(p[1]), "rate_hz": float(p[2]),
-                "phase": float(p[3]), "dry": gains[0], "wet": gains[1]}
+                "phase": float(p[3]), "shape": float(p[4]), "dry": gains[0], "wet": gains[1]}
 
     @torch.no_grad()
     def set_params(self, p: dict[str, float]) -> None:
-        self.rate_ref.fill_(p["rate_hz"])
-        self.rate_raw.zero_()
-        self.phase.fill_(p["phase"])
-        self.depth_ms.fill_(p["depth_ms"])
-        self.centre_ms.fill_(p["centre_ms"])
-        self.shape.zero_()
+        """Every voice's LFO (extra voices start as copies of voice 0, silent) and the dry/wet gains."""
+        for k in range(self.voices):
+            self.set_voice(k, p)
         self.dry.fill_(p["dry"])
         self.wet.fill_(p["wet"])
+
+    @torch.no_grad()
+    def set_voice(self, k: int, p: dict[str, float]) -> None:
+        """Voice k's LFO from (rate_hz, phase, depth_ms, centre_ms, shape: 0 sine … 1 triangle, default 0)."""
+        self.rate_ref[k] = p["rate_hz"]
+        self.rate_raw[k] = 0.0
+        self.phase[k] = p["phase"]
+        self.depth_ms[k] = p["depth_ms"]
+        self.centre_ms[k] = p["centre_ms"]
+        self.shape[k] = p.get("shape", 0.0)
 
     def refine(self, clean: np.ndarray, target: np.ndarray, steps: int, lr: float = 3e-3) -> float:
         """Full-batch Adam on a pair that starts at its track's sample 0; returns the final ESR."""
@@ -349,25 +389,62 @@ class Chorus(EffectModel):
 
     @torch.no_grad()
     def fit_mix(self, clean: np.ndarray, target: np.ndarray, integer: bool | None = None) -> float:
-        """The dry and wet FIRs (gains if filter_taps = 1) by least squares along the current delay curve.
+        """The dry and wet FIRs (gains if filter_taps = 1) and the voice gains by least squares along the curves.
 
-        `integer` switches the taps first. The pair starts at its track's sample 0. Returns the fit's ESR.
+        (a, b) given the voice gains g, then g given (a, b) — y is linear in each — twice when there
+        are extra voices. `integer` switches the taps first. The pair starts at its track's sample 0.
+        Returns the fit's ESR.
         """
         if integer is not None:
             self.integer.fill_(bool(integer))
         x_ext, w_ext, _ = self.lines(torch.as_tensor(np.asarray(clean, dtype=np.float32))[None])
-        xs, ws = x_ext[0].double().numpy(), w_ext[0].double().numpy()
+        xs, ws = x_ext[0].double().numpy(), w_ext[:, 0].double().numpy()
         y = np.asarray(target, dtype=np.float64)
         n, past = len(y), self.taps - 1
-        design = np.stack([sig[past - k:past - k + n] for sig in (xs, ws) for k in range(self.taps)], axis=1)
-        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-        res = y - design @ coef
-        c = torch.as_tensor(coef, dtype=torch.float32)
-        self.dry.fill_(c[0])
-        self.dry_fir.copy_(c[1:self.taps])
-        self.wet.fill_(c[self.taps])
-        self.wet_fir.copy_(c[self.taps + 1:])
+
+        def lagged(sig: np.ndarray) -> np.ndarray:
+            return np.stack([sig[past - k:past - k + n] for k in range(self.taps)], axis=1)
+
+        g = np.concatenate([[1.0], self.voice_gain.double().numpy()])
+        dry_x = lagged(xs)
+        for _ in range(2 if self.voices > 1 else 1):
+            design = np.concatenate([dry_x, lagged(g @ ws)], axis=1)
+            coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+            a, b = coef[:self.taps], coef[self.taps:]
+            if self.voices > 1:  # y − a∗x − b∗w_0 = Σ_k g_k·(b∗w_k)
+                filtered = np.stack([lagged(wk) @ b for wk in ws[1:]], axis=1)
+                g[1:], *_ = np.linalg.lstsq(filtered, y - dry_x @ a - lagged(ws[0]) @ b, rcond=None)
+        res = y - dry_x @ a - lagged(g @ ws) @ b
+        self.dry.fill_(float(a[0]))
+        self.dry_fir.copy_(torch.as_tensor(a[1:]))
+        self.wet.fill_(float(b[0]))
+        self.wet_fir.copy_(torch.as_tensor(b[1:]))
+        self.voice_gain.copy_(torch.as_tensor(g[1:]))
         return float(res @ res / (y @ y + 1e-12))
+
+    @torch.no_grad()
+    def _add_voice(self, k: int, clean: np.ndarray, target: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+        """Voice k: the analysis on the residual of voices < k, or voice 0's LFO at another phase; the better."""
+        self.voice_gain[k - 1] = 0.0
+        rest = np.asarray(target, np.float64) - self.render(np.asarray(clean, np.float32)).astype(np.float64)
+        try:
+            own = self.estimate(clean, rest)
+            candidates = [{k2: own[k2] for k2 in ("rate_hz", "phase", "depth_ms", "centre_ms", "shape")}]
+        except ValueError:
+            candidates = []
+        first = {"rate_hz": float(self.rate[0]), "depth_ms": float(self.depth_ms[0]),
+                 "centre_ms": float(self.centre_ms[0]), "shape": float(self.shape[0])}
+        candidates += [{**first, "phase": float(self.phase[0]) + 2 * math.pi * j / 16} for j in range(1, 16)]
+        best = (math.inf, candidates[0])
+        for c in candidates:
+            self.set_voice(k, c)
+            self.voice_gain[k - 1] = 0.5
+            score = self.fit_mix(x, y)
+            if score < best[0]:
+                best = (score, c)
+        self.set_voice(k, best[1])
+        self.voice_gain[k - 1] = 0.5
+        return self.fit_mix(x, y)
 
     def initialise(self, clean: np.ndarray, target: np.ndarray) -> None:
         self.set_params(self.estimate(clean, target))
@@ -375,8 +452,11 @@ class Chorus(EffectModel):
         if n <= self.span:
             return
         x, y = clean[:n], target[:n]
-        if self.taps > 1:
+        if self.taps > 1 or self.voices > 1:
             self.fit_mix(x, y)
+        na = min(len(clean), int(self.analysis_seconds * self.sample_rate))
+        for k in range(1, self.voices):
+            self._add_voice(k, clean[:na], target[:na], x, y)
         was = self.training
         self.train()
         if self.refine_steps > 0:
@@ -410,7 +490,7 @@ class Chorus(EffectModel):
         hop = float(tc[1] - tc[0])
         dhat = lo + smooth_path(cost, max(1, int(math.ceil(self.max_slope * hop)))).astype(np.float64)
         with torch.no_grad():
-            rate = float(self.rate)
+            rate = float(self.rate[0])
             period = sr / max(rate, 1e-6)
             offsets = np.linspace(0, period, 512, endpoint=False)
             curves = self.delay_curve(torch.as_tensor(offsets[:, None] + tc[None, :])).double().numpy()  # (O, F)
