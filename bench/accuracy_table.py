@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import pandas as pd
 
-from fxcore.atomic import write_text
+from .tables import write_readme_block
 
-BEGIN, END = "<!-- accuracy-table:begin -->", "<!-- accuracy-table:end -->"
+NAME, CSV = "accuracy-table", "bench/results/accuracy.csv"
 HEAD = ("pair", "material", "system", "model", "params", "seeds", "steps (median)", "held-out ESR median",
         "min–max", "÷ fxcore", "× RT offline", "× RT 64", "× RT 512")
 
@@ -63,27 +62,17 @@ def markdown(rows: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_block(text: str, table: str, where: str) -> str:
-    """`text` with the part between BEGIN and END replaced by `table`."""
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"error: {where} has no {BEGIN} … {END} block; add the two markers where the table goes")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{table}{END}{tail}"
-
-
 def main(argv: list[str] | None = None) -> int:
     """Print the table, or write it into a README between the markers."""
     p = argparse.ArgumentParser(prog="python -m bench.accuracy_table", description=__doc__.split("\n\n")[0])
-    p.add_argument("--csv", default="bench/results/accuracy.csv")
+    p.add_argument("--csv", default=CSV)
     p.add_argument("--readme", default=None, help="rewrite this file's table block instead of printing")
     a = p.parse_args(argv)
     table = markdown(pd.read_csv(a.csv))
     if a.readme is None:
         print(table, end="")
         return 0
-    path = Path(a.readme)
-    write_text(path, replace_block(path.read_text(), table, a.readme))
+    write_readme_block(a.readme, table, NAME)
     print(f"wrote the table into {a.readme}")
     return 0
 

@@ -1,10 +1,14 @@
-"""Benchmark tables with pandas: the aligned text table printed on stdout and the CSV written beside it."""
+"""Benchmark tables with pandas: the aligned text table printed on stdout, the CSV written beside it, and
+the README block a generated table lives in (between `<!-- NAME:begin -->` and `<!-- NAME:end -->`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
+
+from fxcore.atomic import write_text
 
 
 def frame(rows: Sequence[dict], columns: Sequence[str]) -> pd.DataFrame:
@@ -21,3 +25,24 @@ def format_table(rows: Sequence[dict], columns: Sequence[str]) -> str:
 def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
     """The rows as CSV text (header first; floats at full precision)."""
     return frame(rows, columns).to_csv(index=False, lineterminator="\n")
+
+
+def markers(name: str) -> tuple[str, str]:
+    """The README comments around the generated table `name`."""
+    return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+
+
+def replace_block(text: str, table: str, where: str, name: str) -> str:
+    """`text` with the part between table `name`'s markers replaced by `table`."""
+    begin, end = markers(name)
+    if begin not in text or end not in text:
+        raise SystemExit(f"error: {where} has no {begin} … {end} block; add the two markers where the table goes")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{table}{end}{tail}"
+
+
+def write_readme_block(readme: str, table: str, name: str) -> None:
+    """Rewrite `readme`'s block for table `name` with `table` (atomically)."""
+    path = Path(readme)
+    write_text(path, replace_block(path.read_text(), table, readme, name))

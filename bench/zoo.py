@@ -41,6 +41,7 @@ class Row:
 MONO = {"downmix": "mean"}
 WH = {"name": "wiener_hammerstein", "params": {}}
 WH_DYN = {"name": "wiener_hammerstein", "params": {"dynamics": True}}
+COMPRESSOR = {"name": "compressor", "params": {"fit_seconds": 30.0}}
 CHORUS = {"name": "chorus", "params": {"max_delay_ms": 40.0, "min_delay_ms": 0.05}}
 CHORUS3 = {"name": "chorus", "params": {"max_delay_ms": 100.0, "min_delay_ms": 0.05, "voices": 3}}
 EQ_CHORUS = {"name": "chorus", "params": {"max_delay_ms": 40.0, "min_delay_ms": 0.05, "filter_taps": 32}}
@@ -91,10 +92,10 @@ ROWS: dict[str, Row] = {r.key: r for r in (
         FLANGER, 0.03, MONO),
     # --- dynamics (target 5e-3)
     Row("sox_compand", "dynamics", "sox", [{"compand": ["0.005,0.15", "6:-50,-50,-20,-12,0,-6", -3, -90]}],
-        WH_DYN, 5e-3, quick=True),
+        COMPRESSOR, 5e-3, quick=True),
     Row("calf_compressor", "dynamics", "lv2", [{"uri": CALF + "MonoCompressor",
                                                 "controls": {"threshold": 0.1, "ratio": 4, "attack": 5,
-                                                             "release": 120, "makeup": 2}}], WH_DYN, 5e-3),
+                                                             "release": 120, "makeup": 2}}], COMPRESSOR, 5e-3),
     # --- drive / amp (target 0.02 within 240 s)
     Row("sox_overdrive", "drive", "sox", [{"overdrive": [20, 20]}], WH, 0.02),
     # guitarix's BYPASS port is an on switch: 1 (its default) processes, 0 passes the input through

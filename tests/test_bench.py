@@ -14,7 +14,8 @@ import pytest
 import torch
 import yaml
 
-from bench import accuracy_table, nam_system
+from bench import accuracy_table, generalise_table, nam_system
+from bench.tables import replace_block
 from bench.pairs import PAIRS, parse_pairs
 from fxcore.config import TrainConfig
 from fxcore.errors import FxcoreError
@@ -120,11 +121,12 @@ def test_quick_benchmark_runs_end_to_end_and_tabulates(tmp_path):
     assert table.count("\n| a | synthetic | fxcore |") == 1 and "sox_overdrive" in table
 
 
-def test_readme_table_is_the_committed_csv():
+@pytest.mark.parametrize("module", [accuracy_table, generalise_table], ids=["accuracy", "generalise"])
+def test_readme_tables_are_the_committed_csvs(module):
     readme = (ROOT / "README.md").read_text()
-    table = accuracy_table.markdown(pd.read_csv(ROOT / "bench/results/accuracy.csv"))
-    assert accuracy_table.replace_block(readme, table, "README.md") == readme, \
-        "README table is stale: python -m bench.accuracy_table --readme README.md"
+    table = module.markdown(pd.read_csv(ROOT / module.CSV))
+    assert replace_block(readme, table, "README.md", module.NAME) == readme, \
+        f"README table is stale: python -m {module.__name__} --readme README.md"
 
 
 def test_committed_csv_has_three_seeds_for_every_system_on_every_pair():

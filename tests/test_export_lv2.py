@@ -57,6 +57,8 @@ FAMILIES = {
                       "dilations": [2, 7, 32]},
     "phaser": {"rate_hz": 1.7, "f0_hz": 600.0, "depth_octaves": 2.0, "feedback": 0.6, "stages": 6},
     "tremolo": {"rate_hz": 5.3, "depth": 0.6, "phase": 1.0},
+    "compressor": {"attack_ms": 2.0, "release_ms": 80.0},
+    "compressor+rms": {"attack_ms": 0.01, "release_ms": 30.0, "detector": 2, "knot_db": 3.0},
     "series": {"first": {"name": "wiener_hammerstein", "params": {"dynamics": True}},
                "second": {"name": "ir", "params": {"seconds": 0.1}}},
 }
@@ -166,7 +168,7 @@ def test_family_without_exporter_is_one_line_error(tmp_path):
     model = build_model("cnn", {}, SR)
     save_model(tmp_path / "c.safetensors", model, {})
     with pytest.raises(FxcoreError, match=r"model family 'cnn' cannot be exported.*families that export: "
-                                          r"chorus, feedback_delay, gru, hybrid, ir, lstm, octave, phaser, series, "
+                                          r"chorus, compressor, feedback_delay, gru, hybrid, ir, lstm, octave, phaser, series, "
                                           r"tremolo, wavenet, wiener_hammerstein"):
         export_lv2(tmp_path / "c.safetensors", tmp_path / "c.lv2")
     assert not (tmp_path / "c.lv2").exists()

@@ -57,7 +57,7 @@ def _dataset(tmp_path: Path, x: np.ndarray, y: np.ndarray) -> Path:
 AUTO_CASES = {
     "lti_echo": ([{"echo": [0.8, 0.7, 120, 0.4]}], {"ir", "feedback_delay"}),
     "chorus": ([{"chorus": [0.7, 0.9, 30, 0.5, 0.5, 2.0, "-s"]}], {"chorus", "multichorus", "flanger"}),
-    "compressor": ([{"compand": ["0.002,0.1", "6:-50,-50,-20,-12,0,-6", -3, -90]}], {"dynamics"}),
+    "compressor": ([{"compand": ["0.002,0.1", "6:-50,-50,-20,-12,0,-6", -3, -90]}], {"compressor", "dynamics"}),
     "distortion": ([{"overdrive": [20, 20]}], {"wiener_hammerstein", "dynamics"}),
 }
 
@@ -232,3 +232,27 @@ def test_chorus_filters_and_integer_taps_fit_an_eq_before_a_sox_chorus():
             assert bool(m.integer)  # SoX reads its delay line at whole samples
     print(errors)
     assert errors["fitted"] < 0.1 * errors["plain"]
+
+
+# --- compressor: SoX's compand (a peak follower and a transfer curve), never seen by the model's code
+COMPAND = [{"compand": ["0.005,0.15", "6:-50,-50,-20,-12,0,-6", -3, -90]}]
+
+
+@pytest.mark.system
+@needs_sox
+def test_compressor_fits_sox_compand_and_holds_on_quieter_unseen_audio():
+    from .test_greybox import assert_streams
+
+    x, y = sox_pair(COMPAND, 12.0)
+    other = 0.3 * synthesize_track(11, 1, 6.0, SR)  # other notes, 10 dB quieter: other detected levels
+    target = make_backend("sox", COMPAND, {}, effect="t").process(other, SR)
+    m = build_model("compressor", {}, SR)
+    m.initialise(x, y)
+
+    def esr(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.sum((a - b) ** 2) / np.sum(b ** 2))
+
+    print(m.times_ms.tolist(), int(m.detector), esr(m.render(other), target), esr(other, target))
+    assert esr(m.render(x), y) < 1e-3          # measured 3e-5 (fit)
+    assert esr(m.render(other), target) < 1e-3 < 0.05 < esr(other, target)  # measured 8.5e-5 vs 0.053
+    assert_streams(m, other[: SR // 2], chunk=777)

@@ -23,7 +23,7 @@ from fxcore.models import build_model, model_class, model_names
 from fxcore.models.greybox_dsp import fft_convolve, ls_fir
 
 SR = 16000
-GREYBOX = ("ir", "feedback_delay", "chorus", "octave", "hybrid")
+GREYBOX = ("ir", "feedback_delay", "chorus", "octave", "hybrid", "compressor")
 
 
 # --------------------------------------------------------------------------- signals and helpers

@@ -1,0 +1,75 @@
+"""The README's generalisation table, generated from bench/results/generalise.csv so the two cannot drift.
+
+    python -m bench.generalise_table                     # print the table (markdown)
+    python -m bench.generalise_table --readme README.md  # rewrite the block between the markers
+
+One line per benchmark row and system (bench/zoo.py order): held-out ESR, mel distance, the
+issue's target and whether it is met, `auto ÷ hand` (auto's ESR over the hand-picked model's) and
+the commit the row was measured at; then a count of targets met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from .tables import write_readme_block
+
+NAME, CSV = "generalise-table", "bench/results/generalise.csv"
+HEAD = ("row", "family", "host", "system", "model", "wall s", "held-out ESR", "mel dB", "target", "met", "auto ÷ hand",
+        "commit")
+SYSTEMS = ("fxcore auto", "fxcore hand-picked")
+
+
+def _g(x: object) -> str:
+    """3 significant digits, '' for a missing value."""
+    return "" if pd.isna(x) or x == "" else f"{float(x):.2g}"
+
+
+def _met(x: object) -> str:
+    return "" if pd.isna(x) or x == "" else ("✓" if str(x) == "True" else "✗")
+
+
+def summary(rows: pd.DataFrame) -> str:
+    """Targets met by each fxcore system, and auto within 1.5× of the hand pick, over the rows measured."""
+    parts = []
+    for system in SYSTEMS:
+        mine = rows[rows.system == system]
+        parts.append(f"{system}: target met on {int((mine.met.astype(str) == 'True').sum())} of {len(mine)} rows")
+    auto = rows[rows.system == "fxcore auto"]
+    ratio = pd.to_numeric(auto.auto_ratio, errors="coerce")
+    parts.append(f"auto within 1.5× of the hand pick (or better) on {int((ratio <= 1.5).sum())} of {int(ratio.notna().sum())}")
+    return "; ".join(parts) + "."
+
+
+def markdown(rows: pd.DataFrame) -> str:
+    """The table, with a header line (machines, dates, commits) and the summary line, as markdown."""
+    lines = [f"Measured on {', '.join(sorted(set(rows.machine)))}, {', '.join(sorted(set(rows.date)))}, at commits "
+             f"{', '.join(sorted(set(rows.commit)))} (column `commit`); held-out ESR on pieces no system trained on; "
+             f"`{CSV}`.", "", "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
+    for r in rows.itertuples():
+        cells = [r.row, r.family, r.host, r.system, r.model, f"{float(r.wall_s):.1f}", _g(r.esr), _g(r.mel_distance),
+                 _g(r.target), _met(r.met), _g(r.auto_ratio), r.commit]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines + ["", summary(rows)]) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the table, or write it into a README between the markers."""
+    p = argparse.ArgumentParser(prog="python -m bench.generalise_table", description=__doc__.split("\n\n")[0])
+    p.add_argument("--csv", default=CSV)
+    p.add_argument("--readme", default=None, help="rewrite this file's table block instead of printing")
+    a = p.parse_args(argv)
+    table = markdown(pd.read_csv(a.csv))
+    if a.readme is None:
+        print(table, end="")
+        return 0
+    write_readme_block(a.readme, table, NAME)
+    print(f"wrote the table into {a.readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
