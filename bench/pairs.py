@@ -9,6 +9,7 @@ train, validation, then the last `held_out` fraction as the test set no system t
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from fxcore import material
+from fxcore.atomic import write_text
 from fxcore.audio import write_audio
 from fxcore.config import Config, EffectConfig, SplitConfig
 from fxcore.dataset import build_dataset
@@ -62,11 +64,24 @@ def parse_pairs(text: str) -> list[Pair]:
     return [PAIRS[k] for k in parse_keys(text, PAIRS, "pair")]
 
 
+RENDERED = "render.json"  # the effect (host, chain, options) a work folder's dataset was rendered with
+
+
+def _rendered_with(work: Path, effect: EffectConfig) -> bool:
+    """True if `work` holds a dataset rendered with exactly this effect; else clears any stale one."""
+    stamp = work / RENDERED
+    done = (work / "dataset" / "manifest.json").exists() and stamp.exists()
+    if done and stamp.read_text() == effect.render.to_json():
+        return True
+    shutil.rmtree(work / "dataset", ignore_errors=True)  # a changed chain or control must re-render
+    return False
+
+
 def make_pair(cfg: Config, effect: EffectConfig, work: Path, seconds: float, seed: int,
               held_out: float = 0.2, val: float = 0.1) -> Path:
     """Synthesise, render, align and split one pair into `work/dataset` (reused if already there)."""
     dataset = work / "dataset"
-    if (dataset / "manifest.json").exists():
+    if _rendered_with(work, effect):
         return dataset
     sr = cfg.sample_rate
     segment = 10.0 if seconds >= 10 else seconds
@@ -79,12 +94,14 @@ def make_pair(cfg: Config, effect: EffectConfig, work: Path, seconds: float, see
     split = SplitConfig(train=1.0 - held_out - val, val=val, test=held_out)
     build_dataset(dataset, {"bench": (files["clean"], files["processed"])},
                   (files["clicks"], files["clicks_processed"]), split, sr)
+    write_text(work / RENDERED, effect.render.to_json())
     return dataset
+
 
 def make_material_pair(cfg, effect, work: Path, piece_s: float, synth_s: float, seed: int) -> Path:
     """Join train/val/test pieces into one take, render it through `effect`, split at piece boundaries."""
     dataset = work / "dataset"
-    if (dataset / "manifest.json").exists():
+    if _rendered_with(work, effect):
         return dataset
     sr = cfg.sample_rate
     cache = work.parent / "material-cache"
@@ -103,4 +120,5 @@ def make_material_pair(cfg, effect, work: Path, piece_s: float, synth_s: float, 
     split = SplitConfig(train=lengths["train"] / n, val=lengths["val"] / n, test=lengths["test"] / n)
     build_dataset(dataset, {"take": (files["clean"], files["processed"])},
                   (files["clicks"], files["clicks_processed"]), split, sr)
+    write_text(work / RENDERED, effect.render.to_json())
     return dataset

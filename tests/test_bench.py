@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -16,7 +17,7 @@ import yaml
 
 from bench import accuracy_table, generalise_table, nam_system
 from bench.tables import replace_block
-from bench.pairs import PAIRS, parse_pairs
+from bench.pairs import PAIRS, make_pair, parse_pairs
 from fxcore.config import TrainConfig
 from fxcore.errors import FxcoreError
 
@@ -29,6 +30,26 @@ def test_pairs_name_config_effects():
     assert all(p.effect in effects for p in PAIRS.values())
     with pytest.raises(FxcoreError, match="unknown benchmark pair"):
         parse_pairs("a,zz")
+
+
+def test_a_benchmark_pair_is_rendered_again_when_its_chain_changes(tmp_path):
+    """The work folder is keyed by pair and seed only: a changed control must not reuse the old render
+    (the generalisation run once scored a bypassed plugin this way). Real pedalboard renders."""
+    from dataclasses import replace
+
+    from fxcore.dataset import Dataset
+    from fxcore.validate import parse_config
+
+    cfg = parse_config(yaml.safe_load((ROOT / "config.yaml").read_text()), "config.yaml")
+    effect = cfg.effect("distortion")
+    rms = []
+    for drive in (25, 25, 10):
+        chain = [{"Distortion": {"drive_db": drive}}, {"Gain": {"gain_db": -10}}]
+        dataset = make_pair(cfg, replace(effect, chain=chain), tmp_path, 2.0, 0)
+        data = Dataset(dataset)
+        y = data.target(data.split("train")[0].track)
+        rms.append(float(np.sqrt(np.mean(np.asarray(y, np.float64) ** 2))))
+    assert rms[0] == rms[1] != rms[2]
 
 
 def test_packed_recipe_and_data_settings_are_the_installed_nams():
