@@ -12,12 +12,11 @@ budget the CSV was measured with.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import pandas as pd
 
-from .tables import write_readme_block
+from .tables import table_main
 
 NAME, CSV = "accuracy-table", "bench/results/accuracy.csv"
 HEAD = ("pair", "material", "system", "model", "params", "seeds", "steps (median)", "held-out ESR median",
@@ -64,17 +63,7 @@ def markdown(rows: pd.DataFrame) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the table, or write it into a README between the markers."""
-    p = argparse.ArgumentParser(prog="python -m bench.accuracy_table", description=__doc__.split("\n\n")[0])
-    p.add_argument("--csv", default=CSV)
-    p.add_argument("--readme", default=None, help="rewrite this file's table block instead of printing")
-    a = p.parse_args(argv)
-    table = markdown(pd.read_csv(a.csv))
-    if a.readme is None:
-        print(table, end="")
-        return 0
-    write_readme_block(a.readme, table, NAME)
-    print(f"wrote the table into {a.readme}")
-    return 0
+    return table_main("python -m bench.accuracy_table", __doc__, CSV, NAME, markdown, argv)
 
 
 if __name__ == "__main__":

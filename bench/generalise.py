@@ -69,21 +69,26 @@ STAMPS = ("date", "machine", "commit")
 
 
 def _write_csv(path: str, rows: list[dict], kept: list[dict]) -> None:
-    """Write `kept` (earlier runs' rows of other benchmark rows) and then this run's rows, in zoo order."""
+    """This run's rows and, of `kept` (an earlier CSV's), those of benchmark rows this run has not measured yet.
+
+    Written in zoo order, so a run that stops half-way loses nothing it had not replaced.
+    """
     order = {k: i for i, k in enumerate(ROWS)}
-    merged = sorted(kept + rows, key=lambda r: order.get(r["row"], len(order)))  # stable: systems keep their order
+    measured = {r["row"] for r in rows}
+    merged = sorted([r for r in kept if r["row"] not in measured] + rows,
+                    key=lambda r: order.get(r["row"], len(order)))  # stable: systems keep their order
     write_text(path, to_csv(merged, COLUMNS))
 
 
-def _kept_rows(path: str, keys: list[str]) -> list[dict]:
-    """The rows of an existing CSV at `path` whose benchmark row is not in `keys` (for --merge)."""
+def _kept_rows(path: str) -> list[dict]:
+    """The rows of an existing CSV at `path` (for --merge)."""
     if not Path(path).exists():
         return []
     old = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in COLUMNS if c not in old.columns]
     if missing:
         raise FxcoreError(f"{path}: cannot --merge, columns {missing} are missing; rerun without --merge")
-    return [r for r in old[list(COLUMNS)].to_dict("records") if r["row"] not in keys]
+    return old[list(COLUMNS)].to_dict("records")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", default="config.yaml", help="defaults (training recipe, sample rate)")
     p.add_argument("--out", default="bench/results/generalise.csv")
     p.add_argument("--work", default="bench/results/work-generalise")
-    p.add_argument("--merge", action="store_true", help="keep the rows of --out for benchmark rows not run now "
-                   "(each keeps its own date and commit)")
+    p.add_argument("--merge", action="store_true", help="keep the rows of --out for benchmark rows not measured "
+                   "by this run (each keeps its own date and commit)")
     a = p.parse_args(argv)
     if a.quick:
         a.budget_s, a.drive_budget_s, a.piece_s, a.synth_s = 6.0, 6.0, 4.0, 4.0
@@ -122,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.nam and not nam:
             print("NAM is not installed (pip install -e '.[bench]'): no NAM rows", file=sys.stderr)
         stamp = {k: v for k, v in stamp_row().items() if k in STAMPS}
-        kept = _kept_rows(a.out, keys) if a.merge else []
+        kept = _kept_rows(a.out) if a.merge else []
         rows: list[dict] = []
         work = Path(a.work)
         for key in keys:

@@ -10,12 +10,11 @@ the commit the row was measured at; then a count of targets met.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import pandas as pd
 
-from .tables import write_readme_block
+from .tables import table_main
 
 NAME, CSV = "generalise-table", "bench/results/generalise.csv"
 HEAD = ("row", "family", "host", "system", "model", "wall s", "held-out ESR", "mel dB", "target", "met", "auto ÷ hand",
@@ -58,17 +57,7 @@ def markdown(rows: pd.DataFrame) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the table, or write it into a README between the markers."""
-    p = argparse.ArgumentParser(prog="python -m bench.generalise_table", description=__doc__.split("\n\n")[0])
-    p.add_argument("--csv", default=CSV)
-    p.add_argument("--readme", default=None, help="rewrite this file's table block instead of printing")
-    a = p.parse_args(argv)
-    table = markdown(pd.read_csv(a.csv))
-    if a.readme is None:
-        print(table, end="")
-        return 0
-    write_readme_block(a.readme, table, NAME)
-    print(f"wrote the table into {a.readme}")
-    return 0
+    return table_main("python -m bench.generalise_table", __doc__, CSV, NAME, markdown, argv)
 
 
 if __name__ == "__main__":

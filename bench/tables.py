@@ -3,8 +3,9 @@ the README block a generated table lives in (between `<!-- NAME:begin -->` and `
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pandas as pd
 
@@ -46,3 +47,19 @@ def write_readme_block(readme: str, table: str, name: str) -> None:
     """Rewrite `readme`'s block for table `name` with `table` (atomically)."""
     path = Path(readme)
     write_text(path, replace_block(path.read_text(), table, readme, name))
+
+
+def table_main(prog: str, doc: str, csv: str, name: str, markdown: Callable[[pd.DataFrame], str],
+               argv: list[str] | None = None) -> int:
+    """A table module's command line: print `markdown(CSV)`, or write it into a README's block `name`."""
+    p = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
+    p.add_argument("--csv", default=csv)
+    p.add_argument("--readme", default=None, help="rewrite this file's table block instead of printing")
+    a = p.parse_args(argv)
+    table = markdown(pd.read_csv(a.csv))
+    if a.readme is None:
+        print(table, end="")
+        return 0
+    write_readme_block(a.readme, table, name)
+    print(f"wrote the table into {a.readme}")
+    return 0
