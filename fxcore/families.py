@@ -19,7 +19,7 @@ class Family:
     model: ModelConfig
     train: dict[str, Any] = field(default_factory=dict)
     trial_steps: int = 100  # `model: auto`'s trial: this many optimiser steps (measured step costs below)
-    after: str | None = None  # tried only if this family leads the ranking so far (a costlier refinement)
+    after: str | None = None  # tried only if this family leads or is within auto.AFTER_MARGIN of the leader
 
 
 LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr": 1e-3, "val_every": 25,
@@ -34,7 +34,7 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # `compressor` is closed form (a grid over attack × release × detector, each point a least-squares
 # curve: 198 fits, ≈ 10 s on 30 s of audio on the 2-core CPU); its trial only polishes the curve.
 # `multichorus` (3 voices, each with its own LFO, delays up to 100 ms: SoX's 3-voice chorus at 25,
-# 55 and 85 ms) is tried only when the chorus leads: its analysis runs once per voice.
+# 55 and 85 ms) is tried only when the chorus leads or comes close: its analysis runs once per voice.
 # Not the flanger: with feedback the recursion runs in blocks shorter than the shortest delay, and
 # at a 0.05 ms floor those are 1 sample long — a 1.7 s trial did not finish in 10 minutes.
 # Trials are counted in optimiser steps, not seconds, so the ranking does not depend on the machine's

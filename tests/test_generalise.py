@@ -256,3 +256,12 @@ def test_compressor_fits_sox_compand_and_holds_on_quieter_unseen_audio():
     assert esr(m.render(x), y) < 1e-3          # measured 3e-5 (fit)
     assert esr(m.render(other), target) < 1e-3 < 0.05 < esr(other, target)  # measured 8.5e-5 vs 0.053
     assert_streams(m, other[: SR // 2], chunk=777)
+
+
+def test_a_costlier_refinement_is_tried_when_its_base_comes_close_to_the_leader():
+    from fxcore.auto import _close_to_lead
+
+    # SoX's 3-voice chorus (bench row sox_chorus3): the 1-voice chorus came second to a tremolo
+    ranking = [{"family": "tremolo", "val_esr": 0.353}, {"family": "chorus", "val_esr": 0.378}]
+    assert _close_to_lead(ranking, "chorus") and not _close_to_lead(ranking, "flanger")
+    assert not _close_to_lead([{"family": "tremolo", "val_esr": 0.1}, {"family": "chorus", "val_esr": 0.2}], "chorus")
