@@ -39,7 +39,8 @@ def summary(rows: pd.DataFrame) -> str:
         parts.append(f"{system}: target met on {int((mine.met.astype(str) == 'True').sum())} of {len(mine)} rows")
     auto = rows[rows.system == "fxcore auto"]
     ratio = pd.to_numeric(auto.auto_ratio, errors="coerce")
-    parts.append(f"auto within 1.5× of the hand pick (or better) on {int((ratio <= 1.5).sum())} of {int(ratio.notna().sum())}")
+    close, rows_with_both = int((ratio <= 1.5).sum()), int(ratio.notna().sum())
+    parts.append(f"auto within 1.5× of the hand pick (or better) on {close} of {rows_with_both}")
     return "; ".join(parts) + "."
 
 

@@ -69,7 +69,8 @@ FAMILIES: dict[str, Family] = {
                           trial_steps=300, after="chorus"),
     "drive_then_echo": Family(ModelConfig("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),
                               {**LONG, "segment_samples": 65536, "max_steps": 1500}, trial_steps=50),
-    "flanger": Family(ModelConfig("chorus", {"max_delay_ms": 20.0, "min_delay_ms": 1.0, "learn_feedback": True}),
+    "flanger": Family(ModelConfig("chorus", {"max_delay_ms": 20.0, "min_delay_ms": 1.0, "learn_feedback": True,
+                                             "refine_seconds": 1.0, "refine_steps": 60}),
                       {"segment_samples": 8192, "batch_size": 8, "val_every": 50, "max_steps": 300}, trial_steps=100,
                       after="chorus"),
 }

@@ -142,7 +142,7 @@ class Compressor(EffectModel):
         return g, b
 
     def _solve(self, g: np.ndarray, b: np.ndarray, yy: float) -> tuple[np.ndarray, float]:
-        """Knot gains minimising ‖y − A c‖² + λ‖D² c‖² (+ a tiny pull to 1); returns (c, residual / ‖y‖²)."""
+        """Knot gains minimising ‖y − A c‖² + λ‖D² c‖² (+ a tiny pull to 1); returns (c, residual/‖y‖²)."""
         n = self.knots
         d2 = np.diff(np.eye(n), 2, axis=0)
         scale = float(np.trace(g)) / n + TINY
@@ -151,7 +151,8 @@ class Compressor(EffectModel):
         res = yy - 2 * c @ b + c @ g @ c
         return c, float(max(res, 0.0) / (yy + TINY))
 
-    def _score(self, x: np.ndarray, y: np.ndarray, yy: float, times_ms: np.ndarray, p: int) -> tuple[float, np.ndarray]:
+    def _score(self, x: np.ndarray, y: np.ndarray, yy: float, times_ms: np.ndarray,
+               p: int) -> tuple[float, np.ndarray]:
         u, _ = self.level(x, 0.0, times_ms, p)
         g, b = self._normal_equations(x, y, u)
         c, err = self._solve(g, b, yy)
