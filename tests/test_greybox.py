@@ -320,6 +320,24 @@ def test_chorus_streams_with_absolute_time_and_feedback():
     assert_streams(plain, x, start=500)
 
 
+def test_chorus_feedback_at_a_few_samples_of_delay_streams_and_learns():
+    """A flanger sweeping down to 1.6 samples (SoX `flanger 0 2` reaches 0 ms): solved by fixed-point
+    iteration, not in 1-sample blocks (the LFO passes its minimum within the 9 000 samples at 16 kHz)."""
+    x = music(1.0, 8)[:9000]
+    model = build_model("chorus", {"learn_feedback": True}, SR)
+    model.set_params({"rate_hz": 2.0, "depth_ms": 0.5, "centre_ms": 0.6, "phase": 0.3, "dry": 0.6, "wet": 0.5})
+    with torch.no_grad():
+        model.fb_raw.fill_(math.atanh(0.7 / 0.95))
+    assert float(model.delay_curve(torch.arange(9000) + 321).min()) < 2.0
+    ref = chorus_ground_truth(x, 2.0, 0.5, 0.6, 0.3, 0.6, 0.5, fb=0.7, start=321)
+    np.testing.assert_allclose(forward_whole(model, x, start=321), ref, atol=2e-5)
+    assert_streams(model, x, start=321, chunk=999)
+    y = torch.from_numpy(ref)[None]
+    y_hat, _ = model(torch.from_numpy(x)[None], None, torch.tensor([321]))
+    ((y_hat - y) ** 2).sum().backward()  # gradients reach the feedback and the LFO through the iteration
+    assert model.fb_raw.grad is not None and torch.isfinite(model.centre_ms.grad).all()
+
+
 # --------------------------------------------------------------------------- octave
 
 def mrstft_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -87,6 +87,11 @@ from .greybox_dsp import history, tail
 
 RATE_SCALE = 0.01
 INTERPOLATIONS = ("linear", "integer", "auto")
+# With feedback, delays shorter than MIN_BLOCK + 1 samples (a flanger sweeping to 0 ms: SoX `flanger
+# 0 2`) are solved by fixed-point iteration over the whole chunk: block by block they would be
+# per-sample Python loops (a sox_flanger row's 1 s refinement did not finish in minutes; the
+# iteration costs FIXED_POINT_MAX_ITER gathers at most).
+MIN_BLOCK, FIXED_POINT_TOL, FIXED_POINT_MAX_ITER = 32, 1e-7, 200
 
 
 def triangle(theta: torch.Tensor) -> torch.Tensor:
@@ -218,15 +223,33 @@ class Chorus(EffectModel):
         fb = self.feedback
         v_state, x_state = state if state is not None else (None, None)
         vv = history(v_state, x.new_zeros(b, 0), self.span)
-        ws = [self._taps(vv, d, base, slice(0, past))] if past else []
+        x_ext = history(x_state, x, past)
         block = max(1, int(math.floor(min(float(dk.detach().min()) for dk in d))) - 1)
+        if block < MIN_BLOCK:  # a delay of a few samples: iterate the whole chunk instead of tiny blocks
+            vv = torch.cat([vv, self._fixed_point(vv, x, d, base, past, fb)], dim=1)
+            return x_ext, self._taps(vv, d, base, slice(None)), (tail(vv, self.span), tail(x_ext, past) if past else None)
+        ws = [self._taps(vv, d, base, slice(0, past))] if past else []
         for s0 in range(0, t, block):
             e = min(t, s0 + block)
             wb = self._taps(vv, d, base, slice(past + s0, past + e))
             ws.append(wb)
             vv = torch.cat([vv, x[:, s0:e] + fb * self.wet_sum(wb)], dim=1)
-        x_ext = history(x_state, x, past)
         return x_ext, torch.cat(ws, dim=2), (tail(vv, self.span), tail(x_ext, past) if past else None)
+
+    def _fixed_point(self, hist: torch.Tensor, x: torch.Tensor, d: list[torch.Tensor], base: torch.Tensor,
+                     past: int, fb: torch.Tensor) -> torch.Tensor:
+        """v = x + fb·w(v) over the chunk by iteration: v_k = x + fb·T v_{k−1} = Σ_{j≤k} fb^j T^j x.
+
+        T (the taps) reads at least one sample back, so the error after k iterations is of order
+        |fb|^(k+1): k is chosen for |fb|^(k+1) ≤ FIXED_POINT_TOL (at most FIXED_POINT_MAX_ITER).
+        """
+        g = float(fb.detach().abs())
+        k = 1 if g < 1e-12 else min(FIXED_POINT_MAX_ITER, max(1, math.ceil(math.log(FIXED_POINT_TOL) / math.log(g))))
+        v = x
+        for _ in range(k):
+            w = self._taps(torch.cat([hist, v], dim=1), d, base, slice(past, None))
+            v = x + fb * self.wet_sum(w)
+        return v
 
     def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
         x_ext, w_ext, state = self.lines(x, state, start)
