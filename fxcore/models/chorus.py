@@ -137,12 +137,13 @@ class Chorus(DelayLfoAnalysis, EffectModel):
         self.depth_ms = nn.Parameter(torch.full((v,), float(depth_ms)))
         self.centre_ms = nn.Parameter(torch.full((v,), float(centre_ms)))
         self.shape = nn.Parameter(torch.zeros(v))
-        self.voice_gain = nn.Parameter(torch.zeros(v - 1))  # g_1… (a voice adds nothing until initialised)
+        self.voice_gain = nn.Parameter(torch.zeros(v - 1), requires_grad=v > 1)  # g_1… (silent until initialised)
         self.dry = nn.Parameter(torch.tensor(0.5))
         self.wet = nn.Parameter(torch.tensor(0.5))
         self.fb_raw = nn.Parameter(torch.tensor(0.0), requires_grad=self.learn_feedback)
-        self.dry_fir = nn.Parameter(torch.zeros(self.taps - 1))  # a[1:], b[1:] of the docstring
-        self.wet_fir = nn.Parameter(torch.zeros(self.taps - 1))
+        # a[1:], b[1:] of the docstring; empty (and not trained) with plain dry/wet gains
+        self.dry_fir = nn.Parameter(torch.zeros(self.taps - 1), requires_grad=self.taps > 1)
+        self.wet_fir = nn.Parameter(torch.zeros(self.taps - 1), requires_grad=self.taps > 1)
         self.register_buffer("integer", torch.tensor(interpolation == "integer"))
         self.span = self.hist + self.taps - 1  # v history: the delay line plus the FIRs' past outputs
 
