@@ -1,7 +1,7 @@
 /* ---- compressor: e = |x|^P,  v += (e − v)·(AA if e > v else AR)   (double, as the model's numba loop),
  *      u = clamp(((10/P)·log10 v − FLOOR)/STEP, 0, K − 1),  k = min(⌊u⌋, K − 2),  f = u − k,
  *      y = x·(C[k] + f·(C[k+1] − C[k]))   (float).
- * Needs: CO_P, CO_K, CO_AA, CO_AR, CO_FLOOR, CO_STEP (double), CO_CURVE[CO_K] (float). */
+ * Needs: CO_P, CO_K, CO_AA, CO_AR, CO_FLOOR, CO_STEP, CO_TINY (double), CO_CURVE[CO_K] (float). */
 typedef struct {
     double v;
 } Model;
@@ -17,7 +17,7 @@ FX_HOT static void model_process(Model *m, const float *x, float *y, int n) {
         const double e = CO_P == 1 ? fabs(xi) : xi * xi;
         const double d = e - v;
         v = v + d * (d > 0.0 ? CO_AA : CO_AR);
-        double u = ((10.0 / CO_P) * log10(v > 1e-30 ? v : 1e-30) - CO_FLOOR) / CO_STEP;
+        double u = ((10.0 / CO_P) * log10(v > CO_TINY ? v : CO_TINY) - CO_FLOOR) / CO_STEP;
         u = u < 0.0 ? 0.0 : (u > CO_K - 1.0 ? CO_K - 1.0 : u);
         int k = (int)floor(u);
         if (k > CO_K - 2) k = CO_K - 2;
