@@ -15,8 +15,8 @@ was tuned on, and the instrument pieces.
 
 Systems (`--systems`): `fxcore` (the effect's model and recipe from config.yaml, or the hand-picked
 model of a zoo row, `lr_schedule: budget`), NAM's shipped recipes under their own schedule and under
-fxcore's budget decay (bench/nam_system.py), fxcore's black-box baselines (`fxcore-default`,
-`fxcore-wavenet`), and `clean`, the do-nothing baseline. Each system gets the same wall-clock budget
+fxcore's budget decay (bench/nam_system.py), fxcore's black-box baselines (`fxcore-wh`,
+`fxcore-wavenet`), `fxcore-auto` (`model: auto`, config.yaml's default training), and `clean`, the do-nothing baseline. Each system gets the same wall-clock budget
 per seed, in alternating order so all see the same machine load, keeps its best weights on the
 validation split, and is scored the same way on the held-out split (bench/scoring.py). Streaming
 speed at 64 and 512 samples (bench/streaming.py) is measured on the first seed.
@@ -62,9 +62,11 @@ COLUMNS = ("set", "pair", "material", "effect", "system", "recipe", "schedule", 
 SHOWN = ("pair", "system", "seed", "model", "parameters", "train_s", "steps", "esr", "mel_distance", "rt_offline",
          "rt_block64", "rt_block512")
 
-# fxcore's black-box models, the baselines for effects whose own model is a grey-box one.
-BASELINES: dict[str, dict | None] = {
-    "fxcore-default": None,
+# fxcore's black-box models (the baselines for effects whose own model is a grey-box one), and `auto`
+# (config.yaml's default since 2026-12-01: how it compares with the model an effect names).
+BASELINES: dict[str, dict] = {
+    "fxcore-wh": {"name": "wiener_hammerstein", "params": {}},
+    "fxcore-auto": {"name": "auto", "params": {}},
     "fxcore-wavenet": {"name": "wavenet", "params": {"channels": 16,
                                                      "dilations": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]}},
 }
@@ -91,11 +93,10 @@ def _config(raw: dict, path: str, pairs: list[str]) -> tuple[dict, Config]:
 
 
 def _baseline(raw: dict, effect: str, name: str) -> EffectConfig:
-    """The effect with a black-box model and config.yaml's default training instead of its own."""
+    """The effect with a baseline's model (`BASELINES`) and config.yaml's default training instead of its own."""
     raw = copy.deepcopy(raw)
     raw["effects"] = {effect: {k: v for k, v in raw["effects"][effect].items() if k not in ("model", "train")}}
-    if BASELINES[name] is not None:
-        raw["effects"][effect]["model"] = BASELINES[name]
+    raw["effects"][effect]["model"] = BASELINES[name]
     return parse_config(raw, check_backends=False).effect(effect)
 
 

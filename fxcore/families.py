@@ -22,6 +22,7 @@ class Family:
     after: str | None = None  # tried only if this family leads or is within auto.AFTER_MARGIN of the leader
 
 
+WRAP_MAX_MS = 110.0
 LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr": 1e-3, "val_every": 25,
         "max_steps": 150}
 # The chorus families search delays down to 0.05 ms: SoX's `chorus` sweeps its delay over 0…depth
@@ -31,8 +32,14 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # (ESR 0.008 before any training). 40 ms bounds the search (its cost grows with the range).
 # The chorus family also decides between linear and integer taps and fits a 32-tap (0.7 ms) FIR on
 # the dry and the wet path by least squares (an EQ around the chorus, a tone filter on the wet path).
+# `ir` trims its 2 s response to the length the data supports (fxcore.models.ir: a 400 Hz
+# high-pass scored 5e-6 on validation with 2 s of taps, 2e-9 with the 256 the trim keeps).
+# With integer taps the chorus families look for a buffer wrap (a rounded delay of 0 reading the
+# oldest sample, SoX's `chorus`) up to WRAP_MAX_MS: SoX's longest buffer, 100 ms delay + 10 ms depth.
 # `compressor` is closed form (a grid over attack × release × detector, each point a least-squares
-# curve: 198 fits, ≈ 10 s on 30 s of audio on the 2-core CPU); its trial only polishes the curve.
+# curve: 198 fits, ≈ 10 s on 30 s of audio on the 2-core CPU), then the gain-smoothed-in-dB
+# topology by L-BFGS (≈ 4 s on 12 s, the trial ≈ 40 s in all); its trial only polishes the curve.
+# With instant times it is any odd static waveshaper x·g(|x|): it wins pedalboard's Distortion (tanh).
 # `multichorus` (3 voices, each with its own LFO, delays up to 100 ms: SoX's 3-voice chorus at 25,
 # 55 and 85 ms) is tried only when the chorus leads or comes close: its analysis runs once per voice.
 # Not the flanger: with feedback the recursion runs in blocks shorter than the shortest delay, and
@@ -52,7 +59,7 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 FAMILIES: dict[str, Family] = {
     "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
                                                    "max_steps": 300}, trial_steps=50),
-    "ir": Family(ModelConfig("ir", {"seconds": 2.0}), LONG, trial_steps=50),
+    "ir": Family(ModelConfig("ir", {"seconds": 2.0, "trim": True}), LONG, trial_steps=50),
     "feedback_delay": Family(ModelConfig("feedback_delay", {}), {**LONG, "segment_samples": 98304}, trial_steps=75),
     "wiener_hammerstein": Family(ModelConfig("wiener_hammerstein", {}), {"segment_samples": 4096, "batch_size": 8},
                                  trial_steps=600),
@@ -61,10 +68,10 @@ FAMILIES: dict[str, Family] = {
     "dynamics": Family(ModelConfig("wiener_hammerstein", {"dynamics": True}),
                        {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 1500}, trial_steps=120),
     "chorus": Family(ModelConfig("chorus", {"max_delay_ms": 40.0, "min_delay_ms": 0.05, "interpolation": "auto",
-                                            "filter_taps": 32}),
+                                            "filter_taps": 32, "wrap_max_ms": WRAP_MAX_MS}),
                      {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300}, trial_steps=300),
     "multichorus": Family(ModelConfig("chorus", {"max_delay_ms": 100.0, "min_delay_ms": 0.05, "interpolation": "auto",
-                                                 "voices": 3}),
+                                                 "voices": 3, "wrap_max_ms": WRAP_MAX_MS}),
                           {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300},
                           trial_steps=300, after="chorus"),
     "drive_then_echo": Family(ModelConfig("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),

@@ -47,6 +47,7 @@ FAMILIES = {
     "chorus+filters": {"filter_taps": 9, "interpolation": "integer"},
     "chorus+filters+feedback": {"filter_taps": 5, "learn_feedback": True, "voices": 2},
     "chorus+voices": {"voices": 3},
+    "chorus+wrap": {"interpolation": "integer", "wrap_max_ms": 50.0, "voices": 2, "centre_ms": 1.0, "depth_ms": 1.0},
     "wavenet": {"channels": 8, "dilations": [1, 2, 4, 8, 16], "linear_taps": 32},
     "lstm": {"hidden_size": 12, "num_layers": 2},
     "gru": {"hidden_size": 16},
@@ -59,6 +60,7 @@ FAMILIES = {
     "tremolo": {"rate_hz": 5.3, "depth": 0.6, "phase": 1.0},
     "compressor": {"attack_ms": 2.0, "release_ms": 80.0},
     "compressor+rms": {"attack_ms": 0.01, "release_ms": 30.0, "detector": 2, "knot_db": 3.0},
+    "compressor+log": {"attack_ms": 3.0, "release_ms": 60.0, "detector": 3},
     "series": {"first": {"name": "wiener_hammerstein", "params": {"dynamics": True}},
                "second": {"name": "ir", "params": {"seconds": 0.1}}},
 }
@@ -87,6 +89,12 @@ def make_model(tmp: Path, family: str, seed: int = 0) -> tuple[Path, torch.nn.Mo
             model.net.out.weight.normal_(0.0, 0.5)
         for p in model.parameters():
             p.add_(0.3 * torch.randn_like(p) * p.abs().mean().clamp_min(0.01))
+        if name == "compressor" and int(model.detector) == 3:  # a 4:1 curve in dB above −30 dB, +3 dB make-up
+            level = model.floor_db + model.knot_db * torch.arange(model.knots)
+            model.curve.copy_(3.0 - 0.75 * torch.clamp(level + 30.0, min=0.0))
+        if getattr(model, "wrap_max_ms", 0):  # a SoX-like buffer wrap, read where a curve dips under ½ sample
+            model.wrap.fill_(int(0.045 * SR))
+            model.centre_ms.copy_(0.9 * model.depth_ms)
     path = tmp / f"{family.replace('+', '_')}.safetensors"
     save_model(path, model, params, facts={"effect": family.replace("+", "_")})
     return path, model.eval()
@@ -188,7 +196,7 @@ def test_every_family_auto_can_choose_or_a_config_uses_exports():
 
     root = Path(__file__).resolve().parents[1]
     configured = {e.model.name for c in ("config.yaml", "config/test.yaml")
-                  for e in load_config(root / c, check_backends=False).effects.values()}
+                  for e in load_config(root / c, check_backends=False).effects.values()} - {"auto"}  # → a family
     for name in {f.model.name for f in FAMILIES.values()} | set(BLOCKS) | configured:
         emitter(name)  # raises for a family without one
 
@@ -231,13 +239,16 @@ def test_latency_port_is_declared_only_with_lookahead():
 
 
 def _default_models() -> dict[str, tuple[str, dict]]:
-    """Each distinct model of the shipped config.yaml, by the effects that use it."""
+    """Each distinct model of the shipped config.yaml, by the effects that use it (`auto`: every family it may pick)."""
+    from fxcore.families import DEFAULT_CANDIDATES, FAMILIES
     from fxcore.validate import load_config
 
     models: dict[str, tuple[str, dict]] = {}
     for e in load_config(Path(__file__).resolve().parents[1] / "config.yaml", check_backends=False).effects.values():
-        key = json.dumps([e.model.name, e.model.params], sort_keys=True)
-        models.setdefault(key, (e.name, (e.model.name, e.model.params)))
+        picks = ([(f"{e.name}-auto-{f}", FAMILIES[f].model) for f in DEFAULT_CANDIDATES] if e.model.name == "auto"
+                 else [(e.name, e.model)])
+        for label, m in picks:
+            models.setdefault(json.dumps([m.name, m.params], sort_keys=True), (label, (m.name, m.params)))
     return {name: model for name, model in models.values()}
 
 

@@ -234,6 +234,31 @@ def test_chorus_filters_and_integer_taps_fit_an_eq_before_a_sox_chorus():
     assert errors["fitted"] < 0.1 * errors["plain"]
 
 
+# SoX `chorus … -s` sweeps its read position over 0…depth samples whatever its delay, and a read 0
+# back comes before the write, so it returns the buffer's oldest sample: (delay + depth)·sr/1000 back.
+SINE_CHORUS = [{"chorus": [0.7, 0.9, 40, 0.5, 0.4, 2.0, "-s"]}]
+
+
+@pytest.mark.system
+@needs_sox
+def test_chorus_finds_the_buffer_wrap_of_a_sox_sine_chorus():
+    from .test_greybox import assert_streams
+
+    x, y = sox_pair([{"gain": [-6]}] + SINE_CHORUS, 9.0)
+    fit = 6 * SR
+    base = {"max_delay_ms": 40.0, "min_delay_ms": 0.05, "analysis_seconds": 6.0, "refine_steps": 40,
+            "refine_seconds": 2.0, "interpolation": "integer"}
+    errors = {}
+    for name, extra in (("no wrap", {}), ("wrap", {"wrap_max_ms": 110.0})):
+        m = build_model("chorus", {**base, **extra}, SR)
+        m.initialise(x[:fit], y[:fit])
+        errors[name] = float(np.sum((m.render(x)[fit:] - y[fit:]) ** 2) / np.sum(y[fit:] ** 2))
+    print(errors, int(m.wrap))
+    assert int(m.wrap) == int((40 + 2.0) * SR / 1000)  # SoX's maxsamples
+    assert errors["wrap"] < 0.75 * errors["no wrap"]  # measured 8.1e-4 vs 1.4e-3 on these tones
+    assert_streams(m, x[: SR // 2], chunk=777)
+
+
 # --- compressor: SoX's compand (a peak follower and a transfer curve), never seen by the model's code
 COMPAND = [{"compand": ["0.005,0.15", "6:-50,-50,-20,-12,0,-6", -3, -90]}]
 
@@ -256,6 +281,41 @@ def test_compressor_fits_sox_compand_and_holds_on_quieter_unseen_audio():
     assert esr(m.render(x), y) < 1e-3          # measured 3e-5 (fit)
     assert esr(m.render(other), target) < 1e-3 < 0.05 < esr(other, target)  # measured 8.5e-5 vs 0.053
     assert_streams(m, other[: SR // 2], chunk=777)
+
+
+# Calf's MonoCompressor smooths its gain reduction in dB after the gain computer (Giannoulis et al.)
+CALF_MONO = [{"uri": "http://calf.sourceforge.net/plugins/MonoCompressor",
+              "controls": {"threshold": 0.1, "ratio": 4, "attack": 5, "release": 120, "makeup": 2}}]
+needs_calf = pytest.mark.skipif(shutil.which("lv2info") is None or subprocess.run(
+    ["lv2info", CALF_MONO[0]["uri"]], capture_output=True).returncode != 0, reason="Calf LV2 plugins not installed")
+
+
+@pytest.mark.system
+@needs_calf
+def test_compressor_finds_calf_gain_smoothing_in_db_and_holds_on_quieter_unseen_audio():
+    import torch
+
+    from .test_greybox import assert_streams
+
+    x = synthesize_track(3, 1, 12.0, SR)
+    other = 0.3 * synthesize_track(11, 1, 6.0, SR)
+    backend = make_backend("lv2", CALF_MONO, {}, effect="t")
+    y, target = backend.process(x, SR), backend.process(other, SR)
+    m = build_model("compressor", {}, SR)
+    m.initialise(x, y)
+
+    def esr(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.sum((a - b) ** 2) / np.sum(b ** 2))
+
+    print(m.times_ms.tolist(), int(m.detector), esr(m.render(x), y), esr(m.render(other), target))
+    assert int(m.detector) == 3
+    np.testing.assert_allclose(m.times_ms.numpy(), [5.0, 120.0], rtol=0.1)  # Calf's attack and release
+    assert esr(m.render(x), y) < 2e-4            # measured 3.4e-5 (fit)
+    assert esr(m.render(other), target) < 2e-3 < 0.05 < esr(other, target)  # measured 2.7e-4 vs 0.085
+    assert_streams(m, other[: SR // 2], chunk=777)
+    out, _ = m(torch.as_tensor(other[:SR // 4])[None])
+    out.square().sum().backward()
+    assert torch.isfinite(m.curve.grad).all() and m.curve.grad.abs().sum() > 0
 
 
 def test_a_costlier_refinement_is_tried_when_its_base_comes_close_to_the_leader():

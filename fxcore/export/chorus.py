@@ -18,7 +18,8 @@ from .family import CModel, register_emitter
 def emit(model: Chorus) -> CModel:
     """Parameters in the precisions the forward pass uses (rates in double, the rest float32), one per voice."""
     with torch.no_grad():
-        code = c_defines(CH_HIST=model.hist, CH_SR=float(model.sample_rate), CH_TAPS=model.taps,
+        code = c_defines(CH_HIST=model.hist, CH_LINE=model.line, CH_WRAP=int(model.wrap),
+                         CH_SR=float(model.sample_rate), CH_TAPS=model.taps,
                          CH_VOICES=model.voices, CH_INTEGER=int(bool(model.integer)))
         code += "".join(f"#define {k} {c_float(float(v))}\n" for k, v in
                         {"CH_FB": model.feedback, "CH_SR_MS": torch.tensor(1e-3 * model.sample_rate)}.items())
@@ -29,6 +30,7 @@ def emit(model: Chorus) -> CModel:
                              ("CH_B", torch.cat([model.wet[None], model.wet_fir]))):
             code += c_array(name, values)
     taps = "integer" if bool(model.integer) else "linear"
+    taps += f" (a rounded delay of 0 reads {int(model.wrap)} back)" if int(model.wrap) else ""
     voices = f"{model.voices} voices, " if model.voices > 1 else ""
     mix = f", {model.taps}-tap dry and wet FIRs" if model.taps > 1 else ""
     return CModel(code + c_source("lfo.h") + c_source("chorus.c"), 0, f"modulated delay line, {voices}{taps} taps{mix}")

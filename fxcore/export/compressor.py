@@ -16,5 +16,5 @@ def emit(model: Compressor) -> CModel:
     code = c_defines(CO_P=int(model.detector), CO_K=model.knots, CO_AA=float(alpha_a), CO_AR=float(alpha_r),
                      CO_FLOOR=model.floor_db, CO_STEP=model.knot_db, CO_TINY=TINY)
     code += c_array("CO_CURVE", model.curve, np.float32)
-    kind = "peak" if int(model.detector) == 1 else "RMS"
-    return CModel(code + c_source("compressor.c"), 0, f"{kind} level follower and a {model.knots}-knot gain curve")
+    kind = {1: "peak level follower", 2: "RMS level follower", 3: "gain smoothed in dB"}[int(model.detector)]
+    return CModel(code + c_source("compressor.c"), 0, f"{kind} and a {model.knots}-knot gain curve")

@@ -2,7 +2,7 @@
 
     θ_k(t) = 2π·(rate_k·(start + t)/sr) + φ_k                          (voice k < voices)
     lfo(θ) = sin θ + s_k·(tri θ − sin θ)            (s = 0 sine, s = 1 triangle; learned)
-    d_k(t) = clamp(centre_k + depth_k·lfo(θ_k(t)), 1 sample, max_delay)   [ms → samples]
+    d_k(t) = clamp(centre_k + depth_k·lfo(θ_k(t)), 1 sample (0 with a wrap), max_delay)   [ms → samples]
     w_k[t] = (1 − f)·v[t − ⌊d_k⌋] + f·v[t − ⌊d_k⌋ − 1],  f = d_k − ⌊d_k⌋  (linear interpolation)
     w[t]   = w_0[t] + Σ_{k≥1} g_k·w_k[t]
     v[t]   = x[t] + fb·w[t]                        (fb only with learn_feedback)
@@ -17,6 +17,10 @@ below run on what the voices before leave unexplained, and (b) voice 0's LFO at 
 `interpolation: integer` reads w[t] = v[t − round(d)] instead (SoX's `chorus` and `flanger` and
 many cheap delay lines have integer-sample taps; gradients pass straight through as if linear);
 `auto` decides after the analysis, by which of the two the least-squares mix fits better.
+`wrap_max_ms > 0` (integer taps, no feedback): a circular buffer read before it is written — SoX's
+`chorus` — returns its *oldest* sample, `wrap` samples back, where the rounded delay is 0; found
+by `find_wrap` (measured: SoX `chorus 0.7 0.9 40 0.5 0.4 2 -s` sweeps 0…96 samples and reads
+2016 back 4.6 % of the time; simulated with the wrap it matches SoX to ESR 1.6e-4, without 0.024).
 `filter_taps > 1` gives the dry and the wet path each a short FIR: an EQ before or after the
 chorus (y = E(chorus(x)) ≈ chorus(E(x)), the delay moving slowly), or a tone filter on the wet
 path only (Calf's MultiChorus). Given the delay curve, y is linear in (a, b), so both FIRs come
@@ -107,7 +111,7 @@ class Chorus(DelayLfoAnalysis, EffectModel):
     max_delay_ms, min_delay_ms (delay search range), learn_feedback, analysis_seconds,
     frame_ms, max_slope (samples/sample), rate_range (Hz), refine_steps, refine_seconds,
     interpolation (linear | integer | auto), filter_taps (FIR length of the dry and wet paths),
-    voices (taps on the delay line, each with its own LFO).
+    voices (taps on the delay line, each with its own LFO), wrap_max_ms (longest buffer wrap searched).
     """
 
     def __init__(self, sample_rate: int, rate_hz: float = 1.0, depth_ms: float = 2.0, centre_ms: float = 7.0,
@@ -115,7 +119,7 @@ class Chorus(DelayLfoAnalysis, EffectModel):
                  learn_feedback: bool = False, analysis_seconds: float = 8.0, frame_ms: float = 4.0,
                  max_slope: float = 0.05, rate_range: tuple[float, float] | list[float] = (0.05, 10.0),
                  refine_steps: int = 150, refine_seconds: float = 3.0, interpolation: str = "linear",
-                 filter_taps: int = 1, voices: int = 1):
+                 filter_taps: int = 1, voices: int = 1, wrap_max_ms: float = 0.0):
         super().__init__(sample_rate)
         if interpolation not in INTERPOLATIONS:
             raise ValueError(f"chorus: interpolation {interpolation!r} is not one of {', '.join(INTERPOLATIONS)}")
@@ -125,7 +129,9 @@ class Chorus(DelayLfoAnalysis, EffectModel):
             raise ValueError(f"chorus: voices {voices} must be 1…8")
         self.interpolation, self.taps, self.voices = interpolation, int(filter_taps), int(voices)
         self.max_delay_ms, self.min_delay_ms = float(max_delay_ms), float(min_delay_ms)
-        self.hist = int(math.ceil(max_delay_ms * 1e-3 * self.sample_rate)) + 2
+        self.line = int(math.ceil(max_delay_ms * 1e-3 * self.sample_rate)) + 2  # the delays' range
+        self.wrap_max_ms = float(wrap_max_ms)
+        self.hist = max(self.line, int(math.ceil(self.wrap_max_ms * 1e-3 * self.sample_rate)) + 2)
         self.learn_feedback = bool(learn_feedback)
         self.analysis_seconds, self.frame_ms = float(analysis_seconds), float(frame_ms)
         self.max_slope, self.rate_range = float(max_slope), (float(rate_range[0]), float(rate_range[1]))
@@ -145,7 +151,13 @@ class Chorus(DelayLfoAnalysis, EffectModel):
         self.dry_fir = nn.Parameter(torch.zeros(self.taps - 1), requires_grad=self.taps > 1)
         self.wet_fir = nn.Parameter(torch.zeros(self.taps - 1), requires_grad=self.taps > 1)
         self.register_buffer("integer", torch.tensor(interpolation == "integer"))
+        self.register_buffer("wrap", torch.tensor(0))  # samples back read at a rounded delay of 0 (0: none)
         self.span = self.hist + self.taps - 1  # v history: the delay line plus the FIRs' past outputs
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # model files written before `wrap` existed load as they behaved then
+        state_dict.setdefault(prefix + "wrap", torch.tensor(0))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ------------------------------------------------------------------ the model
 
@@ -166,7 +178,7 @@ class Chorus(DelayLfoAnalysis, EffectModel):
         cycles = self.rate[voice] * (t.double() / self.sample_rate)
         theta = (2 * math.pi * torch.remainder(cycles, 1.0)).float() + self.phase[voice]
         ms = self.centre_ms[voice] + self.depth_ms[voice] * self.lfo(theta, self.shape[voice])
-        return (ms * (1e-3 * self.sample_rate)).clamp(1.0, self.hist - 2.0)
+        return (ms * (1e-3 * self.sample_rate)).clamp(0.0 if int(self.wrap) else 1.0, self.line - 2.0)
 
     @property
     def receptive_field(self) -> int:
@@ -182,7 +194,10 @@ class Chorus(DelayLfoAnalysis, EffectModel):
         w = lo + f * (vv.gather(1, i0 + 1) - lo)
         if not bool(self.integer):
             return w
-        near = vv.gather(1, base[None, :] - torch.round(d.detach()).long())
+        k = torch.round(d.detach()).long()
+        if int(self.wrap):
+            k = torch.where(k == 0, int(self.wrap), k)
+        near = vv.gather(1, base[None, :] - k)
         return near + (w - w.detach())
 
     def mix(self, x_ext: torch.Tensor, w_ext: torch.Tensor) -> torch.Tensor:
@@ -371,4 +386,6 @@ class Chorus(DelayLfoAnalysis, EffectModel):
                 self.fit_mix(x, y, integer=False)
             elif self.refine_steps > 0:
                 self.refine(x, y, self.refine_steps)
+        if self.wrap_max_ms > 0 and bool(self.integer) and not self.learn_feedback and self.find_wrap(x, y):
+            self.refine(x, y, self.refine_steps)
         self.train(was)

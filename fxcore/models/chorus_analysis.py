@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy import fft as sfft
 from scipy.optimize import minimize
 
 from .delay_tracking import lookup_cost, delay_costs, delay_stats, smooth_path
@@ -23,7 +24,7 @@ class DelayLfoAnalysis:
     def _stats(self, clean: np.ndarray, target: np.ndarray) -> tuple[int, dict[str, np.ndarray]]:
         sr = self.sample_rate
         lo = max(1, int(math.floor(self.min_delay_ms * 1e-3 * sr)))
-        hi = self.hist - 3
+        hi = self.line - 3
         frame = max(16, int(round(self.frame_ms * 1e-3 * sr)))
         return lo, delay_stats(clean, target, lo, hi, frame, max(1, frame // 2))
 
@@ -105,7 +106,7 @@ class DelayLfoAnalysis:
     def _gains(self, x: np.ndarray, y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
         """dry, wet by least squares along the delay curve p (+ shape; pair starting at sample 0)."""
         n = len(x)
-        d = np.clip(self._curve_np(p, np.arange(n, dtype=np.float64), p[4]), 1.0, self.hist - 2.0)
+        d = np.clip(self._curve_np(p, np.arange(n, dtype=np.float64), p[4]), 1.0, self.line - 2.0)
         pos = np.arange(n) - d
         i0 = np.floor(pos).astype(int)
         fr = pos - i0
@@ -114,6 +115,42 @@ class DelayLfoAnalysis:
         w = (1 - fr) * xp[i0 + pad] + fr * xp[i0 + 1 + pad]
         coef, *_ = np.linalg.lstsq(np.stack([x, w], 1), y, rcond=None)
         return float(coef[0]), float(coef[1])
+
+    @torch.no_grad()
+    def find_wrap(self, clean: np.ndarray, target: np.ndarray, candidates: int = 5) -> bool:
+        """Set `wrap` if a buffer wrap explains the residual where a rounded delay is 0; True if it did.
+
+        Where round(d_k(t)) = 0 the residual r is ≈ g·(x[t−B] − x[t−1]), so the wrap B is among the
+        peaks of c(B)²/e(B), c = Σ_{t∈M} r[t]·x[t−B], e = Σ_{t∈M} x[t−B]² (M: those samples; both
+        by FFT for every B); the best of the top `candidates` by the least-squares mix is kept if it
+        fits better than no wrap. Pairs start at their track's sample 0.
+        """
+        x, y = np.asarray(clean, np.float64), np.asarray(target, np.float64)
+        n = len(x)
+        t = torch.arange(n)
+        self.wrap.fill_(1)  # lets the curves reach 0 so the samples at a rounded delay of 0 show
+        raw = [self.delay_curve(t, k).double().numpy() for k in range(self.voices)]
+        self.wrap.fill_(0)
+        mask = np.any(np.round(np.stack(raw)) == 0, axis=0).astype(np.float64)
+        if mask.sum() < 0.001 * n:
+            return False
+        before = self.fit_mix(clean, target)
+        r = (y - self.render(np.asarray(clean, np.float32)).astype(np.float64)) * mask
+        size = sfft.next_fast_len(2 * n)
+        xs = sfft.rfft(x, size)
+        c = sfft.irfft(sfft.rfft(r, size) * np.conj(xs), size)[:self.hist - 1]  # c[B] = Σ r[t]·x[t−B]
+        e = sfft.irfft(sfft.rfft(mask, size) * np.conj(sfft.rfft(x * x, size)), size)[:self.hist - 1]
+        score = c ** 2 / (e + 1e-12 * (e.max() + 1e-30))
+        score[:2] = 0.0  # lag 1 is the clamped read the model already makes
+        best = (before, 0)
+        for lag in np.argsort(score)[::-1][:candidates]:
+            self.wrap.fill_(int(lag))
+            esr = self.fit_mix(clean, target)
+            if esr < best[0]:
+                best = (esr, int(lag))
+        self.wrap.fill_(best[1])
+        self.fit_mix(clean, target)
+        return best[1] > 0
 
     def estimate(self, clean: np.ndarray, target: np.ndarray) -> dict[str, float]:
         """LFO (centre_ms, depth_ms, rate_hz, phase, shape) and dry/wet from a pair starting at its sample 0.

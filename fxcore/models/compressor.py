@@ -25,7 +25,25 @@ envelopes; trained on guitar it did not carry over to a held-out electric piano 
 where a curve over the detected level, fitted where data exists and continued linearly beyond,
 has nothing to extrapolate but the level.
 
-Streaming: the state is v at the last sample (one float64 per batch row).
+`detector: 3` is the other common topology, the gain computer first and the smoothing after it,
+in dB (Giannoulis, Massberg & Reiss, JAES 2012, "smooth decoupled peak detector"; Calf's
+MonoCompressor and ZamComp are written so):
+
+    G[t]  = g_dB(20·log10|x[t]|)                  (the same piecewise-linear curve, in dB, on |x|)
+    y1[t] = min(G[t], y1[t−1] + α_r·(G[t] − y1[t−1]))
+    yl[t] = yl[t−1] + α_a·(y1[t] − yl[t−1]),       y[t] = x[t]·10^(yl[t]/20)
+
+Where x is not tiny the target shows yl itself (20·log10 y/x), and yl follows the running minimum
+of G, so a first curve is the 90th percentile of those gains per knot; then L-BFGS on the waveform
+ESR over the knots (gradient by the recursion's adjoint, `_smooth_db_adjoint`, the branches of the
+min held) and log τ_a, log τ_r (finite differences), from the best of a 3 × 3 grid of times; knots
+the audio hardly reached (< 0.1 % of the samples) continue their neighbours' slope. A least-squares
+alternative (yl is linear in the knots given the branches) diverged: each solve moved the knots
+enough to change the branches. Measured on Calf MonoCompressor (threshold 0.1, 4:1, attack 5 ms,
+release 120 ms, 12 s of synthetic tones): attack 4.87 ms, release 118 ms, ESR 3.4e-5 in 4 s of
+fitting; on quieter unseen notes 2.7e-4 (the RMS follower's best: 1.2e-3; clean 0.085).
+
+Streaming: the state is v at the last sample (one float64 per batch row); with `detector: 3`, (y1, yl).
 """
 
 from __future__ import annotations
@@ -64,11 +82,57 @@ def coefficient(ms: float, sample_rate: int) -> float:
     return 1.0 if tau <= 1.0 else 1.0 - math.exp(-1.0 / tau)
 
 
+@numba.njit(cache=True)
+def _smooth_db(g, ca, cr, y1, yl):  # pragma: no cover - compiled
+    """yl of the module docstring from gains g (dB), states y1, yl: (yl per sample, min took G, y1, yl)."""
+    out = np.empty(g.shape[0])
+    took = np.empty(g.shape[0], np.bool_)
+    for t in range(g.shape[0]):
+        a = y1 + cr * (g[t] - y1)
+        took[t] = g[t] <= a
+        y1 = g[t] if took[t] else a
+        yl = yl + ca * (y1 - yl)
+        out[t] = yl
+    return out, took, y1, yl
+
+
+@numba.njit(cache=True)
+def _smooth_db_adjoint(grad, took, ca, cr):  # pragma: no cover - compiled
+    """∂loss/∂G from ∂loss/∂yl, backwards through the recursion with its branches fixed."""
+    dg = np.empty(grad.shape[0])
+    c_yl, c_y1 = 0.0, 0.0
+    for t in range(grad.shape[0] - 1, -1, -1):
+        gyl = grad[t] + c_yl
+        gy1 = ca * gyl + c_y1
+        dg[t] = gy1 if took[t] else cr * gy1
+        c_y1 = 0.0 if took[t] else (1.0 - cr) * gy1
+        c_yl = (1.0 - ca) * gyl
+    return dg
+
+
+class _SmoothDb(torch.autograd.Function):
+    """yl from G (one row, float64) and the start states; the end states come back undifferentiated."""
+
+    @staticmethod
+    def forward(ctx, g, ca, cr, y1, yl):
+        out, took, y1, yl = _smooth_db(g.detach().cpu().double().numpy(), ca, cr, y1, yl)
+        ctx.took, ctx.coef = took, (ca, cr)
+        ends = torch.tensor([y1, yl], dtype=torch.float64)
+        ctx.mark_non_differentiable(ends)
+        return torch.from_numpy(out).to(g), ends
+
+    @staticmethod
+    def backward(ctx, grad, _):
+        dg = _smooth_db_adjoint(grad.detach().cpu().double().numpy(), ctx.took, *ctx.coef)
+        return torch.from_numpy(dg).to(grad), None, None, None, None
+
+
 @register_model("compressor")
 class Compressor(EffectModel):
     """Level detector (attack, release, peak or RMS) + piecewise-linear gain curve; see the module docstring.
 
-    params: attack_ms, release_ms, detector (1 peak, 2 RMS; start values, `initialise` searches all),
+    params: attack_ms, release_ms, detector (1 peak, 2 RMS, 3 log-domain smoothing; start values,
+    `initialise` searches all),
     floor_db, ceiling_db, knot_db (the curve's knots), smooth (second-difference penalty),
     fit_seconds (training audio the closed-form fit uses).
     """
@@ -77,8 +141,8 @@ class Compressor(EffectModel):
                  floor_db: float = -100.0, ceiling_db: float = 12.0, knot_db: float = 2.0, smooth: float = 1e-3,
                  fit_seconds: float = 60.0):
         super().__init__(sample_rate)
-        if detector not in (1, 2):
-            raise ValueError(f"compressor: detector {detector} must be 1 (peak) or 2 (RMS)")
+        if detector not in (1, 2, 3):
+            raise ValueError(f"compressor: detector {detector} must be 1 (peak), 2 (RMS) or 3 (log-domain)")
         if not (knot_db > 0 and ceiling_db - floor_db >= 2 * knot_db):
             raise ValueError("compressor: need knot_db > 0 and ceiling_db − floor_db ≥ 2·knot_db")
         self.floor_db, self.knot_db = float(floor_db), float(knot_db)
@@ -99,14 +163,18 @@ class Compressor(EffectModel):
 
     def level(self, x: np.ndarray, v0: float = 0.0, times_ms: np.ndarray | None = None,
               detector: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(knot position u = (L − floor)/knot_db clamped to [0, knots − 1], v) for x (float64 numpy)."""
+        """(knot position u = (L − floor)/knot_db clamped to [0, knots − 1], v) for x (float64 numpy).
+
+        Detector 3 has no follower before the curve: L is the level of each sample (v = |x|)."""
         p = int(self.detector) if detector is None else detector
-        e = np.abs(x) if p == 1 else x * x
-        v = _follow(e, *self._alphas(times_ms), float(v0))
-        db = (10.0 / p) * np.log10(np.maximum(v, TINY))
+        e = np.abs(x) if p != 2 else x * x
+        v = e if p == 3 else _follow(e, *self._alphas(times_ms), float(v0))
+        db = (20.0 if p == 3 else 10.0 / p) * np.log10(np.maximum(v, TINY))
         return np.clip((db - self.floor_db) / self.knot_db, 0.0, self.knots - 1.0), v
 
     def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
+        if int(self.detector) == 3:
+            return self._forward_log(x, state)
         rows = x.detach().cpu().double().numpy()
         v0 = [0.0] * len(rows) if state is None else state
         us, new = [], []
@@ -114,11 +182,30 @@ class Compressor(EffectModel):
             u, v = self.level(row, v0[i])
             us.append(u)
             new.append(float(v[-1]) if len(v) else float(v0[i]))
-        u = torch.from_numpy(np.stack(us)).to(x.device)
+        return x * self._curve_at(np.stack(us), x), new
+
+    def _curve_at(self, u: np.ndarray, x: torch.Tensor) -> torch.Tensor:
+        """The curve interpolated at knot positions u (B, T), differentiable in the knots."""
+        u = torch.from_numpy(u).to(x.device)
         k = torch.clamp(torch.floor(u), max=self.knots - 2).long()
         f = (u - k.double()).to(x.dtype)
         lo = self.curve[k]
-        return x * (lo + f * (self.curve[k + 1] - lo)), new
+        return lo + f * (self.curve[k + 1] - lo)
+
+    def _forward_log(self, x: torch.Tensor, state: Any):
+        """Detector 3: the curve (dB) on each sample's level, then its smoothing in dB."""
+        rows = x.detach().cpu().double().numpy()
+        g = self._curve_at(np.stack([self.level(r)[0] for r in rows]), x)
+        silent = float(self.curve[0].detach())
+        ca, cr = self._alphas()
+        out, new = [], []
+        for i in range(len(rows)):
+            y1, yl = state[i] if state is not None else (silent, silent)
+            yl_row, ends = _SmoothDb.apply(g[i].double(), ca, cr, y1, yl)
+            out.append(yl_row)
+            new.append(tuple(ends.tolist()))
+        gain = torch.pow(10.0, torch.stack(out) / 20.0)
+        return x * gain.to(x.dtype), new
 
     def detach_state(self, state: Any) -> Any:
         return state
@@ -176,7 +263,66 @@ class Compressor(EffectModel):
                        options={"xatol": 1e-3, "fatol": 1e-9, "maxiter": 80})
         times = np.exp(res.x) if res.fun < best[0] else best[1]
         err, c = self._score(x, y, yy, times, p)
-        return {"attack_ms": float(times[0]), "release_ms": float(times[1]), "detector": p, "curve": c, "esr": err}
+        out = {"attack_ms": float(times[0]), "release_ms": float(times[1]), "detector": p, "curve": c, "esr": err}
+        log = self._fit_log(x, y, yy)
+        return log if log["esr"] < err else out
+
+    def _render_log(self, x: np.ndarray, u: np.ndarray, c: np.ndarray, times_ms: np.ndarray) -> np.ndarray:
+        """Detector 3's output for knot gains c (dB), float64 numpy."""
+        g = np.interp(u, np.arange(self.knots), c)
+        yl = _smooth_db(g, *self._alphas(times_ms), c[0], c[0])[0]
+        return x * 10.0 ** (yl / 20.0)
+
+    def _fit_log(self, x: np.ndarray, y: np.ndarray, yy: float) -> dict[str, Any]:
+        """Detector 3: L-BFGS on the waveform ESR over the knots and log times, from a static guess (module docstring)."""
+        u, _ = self.level(x, detector=3)
+        k = np.minimum(np.floor(u).astype(np.int64), self.knots - 2)
+        f = u - k
+        seen = (np.abs(x) > 1e-3 * (np.max(np.abs(x)) + TINY)) & (x * y > 0)
+        g_seen = 20.0 * np.log10(np.maximum(np.abs(y[seen]), TINY) / np.abs(x[seen]))
+        near = np.rint(u[seen]).astype(np.int64)
+        # yl follows the running minimum of G, so G(L) is near the top of the gains seen at level L
+        c0 = np.full(self.knots, np.nan)
+        for j in np.unique(near):
+            c0[j] = np.percentile(g_seen[near == j], 90)
+        has = np.isfinite(c0)
+        if has.sum() < 2:
+            return {"esr": math.inf}
+        c0 = np.interp(np.arange(self.knots), np.flatnonzero(has), c0[has])
+        d2 = np.diff(np.eye(self.knots), 2, axis=0)
+        pen = self.smooth * 1e-3 * (d2.T @ d2)  # keeps the knots between the levels heard in line
+
+        def loss(p: np.ndarray, grad: bool = True) -> tuple[float, np.ndarray] | float:
+            c, times = p[:-2], np.exp(p[-2:])
+            ca, cr = self._alphas(times)
+            g = c[k] + f * (c[k + 1] - c[k])
+            yl, took, _, _ = _smooth_db(g, ca, cr, c[0], c[0])
+            y_hat = x * 10.0 ** (yl / 20.0)
+            r = y_hat - y
+            j = float(r @ r / (yy + TINY) + c @ pen @ c)
+            if not grad:
+                return j
+            dg = _smooth_db_adjoint(2.0 * r * y_hat * (math.log(10.0) / 20.0) / (yy + TINY), took, ca, cr)
+            dc = np.bincount(k, dg * (1 - f), self.knots) + np.bincount(k + 1, dg * f, self.knots) + 2 * pen @ c
+            dz = [(loss(p + e, False) - j) / 1e-4 for e in 1e-4 * np.eye(len(p))[-2:]]
+            return j, np.concatenate([dc, dz])
+
+        starts = [np.log([a, r]) for a in (0.1, 1.0, 10.0) for r in (20.0, 100.0, 500.0)]
+        z0 = min(starts, key=lambda z: loss(np.concatenate([c0, z]), False))
+        res = minimize(loss, np.concatenate([c0, z0]), jac=True, method="L-BFGS-B",
+                       bounds=[(None, None)] * self.knots + [(math.log(0.01), math.log(5000.0))] * 2,
+                       options={"maxiter": 300})
+        c, times = res.x[:-2], np.exp(res.x[-2:])
+        # knots the audio reached (≥ 0.1 % of the samples heard, a few peaks do not pin a knot): beyond,
+        # continue their slope
+        hits = np.bincount(k[seen], 1 - f[seen], self.knots) + np.bincount(k[seen] + 1, f[seen], self.knots)
+        lo, hi = (int(i) for i in np.flatnonzero(hits > 1e-3 * hits.sum())[[0, -1]])
+        hi, lo = max(hi, 1), min(lo, self.knots - 2)
+        c[hi + 1:] = c[hi] + (c[hi] - c[hi - 1]) * np.arange(1, self.knots - hi)
+        c[:lo] = c[lo] - (c[lo + 1] - c[lo]) * np.arange(lo, 0, -1)
+        r = self._render_log(x, u, c, times) - y
+        return {"attack_ms": float(times[0]), "release_ms": float(times[1]), "detector": 3, "curve": c,
+                "esr": float(r @ r / (yy + TINY))}
 
     @torch.no_grad()
     def initialise(self, clean: np.ndarray, target: np.ndarray) -> None:
@@ -197,8 +343,10 @@ class Compressor(EffectModel):
         den = np.bincount(k[loud], (x * x)[loud], self.knots)
         measured = np.where(den > 1e-9 * (den.max() + TINY), num / np.maximum(den, TINY), np.nan)
         a, r = self.times_ms.tolist()
-        return [{"title": f"Gain over detected level ({'peak' if int(self.detector) == 1 else 'RMS'}, "
+        kind = {1: "peak", 2: "RMS", 3: "gain smoothed in dB"}[int(self.detector)]
+        curve = self.curve.detach().double().numpy()
+        curve_db = curve if int(self.detector) == 3 else 20 * np.log10(np.maximum(np.abs(curve), 1e-6))
+        return [{"title": f"Gain over detected level ({kind}, "
                           f"attack {a:.3g} ms, release {r:.3g} ms)", "xlabel": "detected level (dB)",
-                 "ylabel": "gain (dB)", "x": db, "learned": 20 * np.log10(np.maximum(np.abs(
-                     self.curve.detach().double().numpy()), 1e-6)),
+                 "ylabel": "gain (dB)", "x": db, "learned": curve_db,
                  "measured": 20 * np.log10(np.maximum(np.abs(measured), 1e-6))}]

@@ -1,10 +1,11 @@
 /* ---- chorus: y = Σ_k A[k]·x[t−k] + Σ_k B[k]·w[t−k]  (k < TAPS),  v = x + fb·w,  w = Σ_j GAIN[j]·w_j,
  *      w_j[t] = v[t−⌊d⌋−1] + f·(v[t−⌊d⌋] − v[t−⌊d⌋−1]),  f = 1 − (d − ⌊d⌋)   (CH_INTEGER 0: linear taps)
- *      w_j[t] = v[t − rint(d)]                                                  (CH_INTEGER 1: rounded taps)
- *      d = d_j(t) = clamp((CENTRE[j] + DEPTH[j]·lfo(θ_j))·sr/1000, 1, HIST − 2), θ_j and lfo as in
- *      lfo.h with RATE[j], PHASE[j], SHAPE[j] (t: samples since activate()); GAIN[0] = 1.
- * Needs: CH_HIST, CH_SR, CH_SR_MS, CH_FB, CH_TAPS, CH_VOICES, CH_INTEGER, CH_RATE[] (double), CH_PHASE[],
- *        CH_CENTRE[], CH_DEPTH[], CH_SHAPE[], CH_GAIN[] (per voice), CH_A[CH_TAPS], CH_B[CH_TAPS]. */
+ *      w_j[t] = v[t − rint(d)], rint(d) = 0 read as WRAP when WRAP > 0          (CH_INTEGER 1: rounded taps)
+ *      d = d_j(t) = clamp((CENTRE[j] + DEPTH[j]·lfo(θ_j))·sr/1000, WRAP ? 0 : 1, LINE − 2), θ_j and lfo as
+ *      in lfo.h with RATE[j], PHASE[j], SHAPE[j] (t: samples since activate()); GAIN[0] = 1.
+ * Needs: CH_HIST (≥ LINE, WRAP + 2), CH_LINE, CH_WRAP, CH_SR, CH_SR_MS, CH_FB, CH_TAPS, CH_VOICES, CH_INTEGER,
+ *        CH_RATE[] (double), CH_PHASE[], CH_CENTRE[], CH_DEPTH[], CH_SHAPE[], CH_GAIN[] (per voice),
+ *        CH_A[CH_TAPS], CH_B[CH_TAPS]. */
 typedef struct {
     float v[CH_HIST + FX_CHUNK];        /* the delay line: the last HIST samples of v, then the chunk */
     float xh[CH_TAPS - 1 + FX_CHUNK];   /* the dry FIR's input: TAPS − 1 past samples, then the chunk */
@@ -19,9 +20,11 @@ static void model_reset(Model *m) { memset(m, 0, sizeof(Model)); }
 static inline float ch_voice(const Model *m, int j, int i) {
     const float lfo = fx_lfo(fx_lfo_theta(m->t + (uint64_t)i, CH_RATE[j], CH_SR, CH_PHASE[j]), CH_SHAPE[j]);
     float d = (CH_CENTRE[j] + CH_DEPTH[j] * lfo) * CH_SR_MS;
-    d = d < 1.0f ? 1.0f : (d > (float)(CH_HIST - 2) ? (float)(CH_HIST - 2) : d);
+    const float lo_d = CH_WRAP ? 0.0f : 1.0f;
+    d = d < lo_d ? lo_d : (d > (float)(CH_LINE - 2) ? (float)(CH_LINE - 2) : d);
 #if CH_INTEGER
-    return m->v[CH_HIST + i - (int)rintf(d)];
+    const int k = (int)rintf(d);
+    return m->v[CH_HIST + i - (CH_WRAP && k == 0 ? CH_WRAP : k)];
 #else
     const float di = floorf(d), f = 1.0f - (d - di);
     const int k = CH_HIST + i - (int)di - 1;
