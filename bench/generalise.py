@@ -3,6 +3,7 @@
     python -m bench.generalise                 # every row (bench/zoo.py); about an hour on a 2-core CPU
     python -m bench.generalise --quick         # 5 rows, short pieces, small budgets (CI; 2 min 24 s with 1 s trials)
     python -m bench.generalise --rows sox_chorus1,calf_phaser --budget-s 60
+    python -m bench.generalise --rows sox_chorus1 --systems nam --merge   # add NAM, keep the fxcore lines
 
 Material (fxcore.material): train = nylon and clean electric guitar pieces + fxcore's synthetic
 tones, validation = steel-string guitar, test = electric piano and bass guitar, other notes and
@@ -68,15 +69,25 @@ def _row(row: Row, r: Result, wall: float, stamp: dict) -> dict:
 STAMPS = ("date", "machine", "commit")
 
 
-def _write_csv(path: str, rows: list[dict], kept: list[dict]) -> None:
-    """This run's rows and, of `kept` (an earlier CSV's), those of benchmark rows this run has not measured yet.
+SYSTEM_KEYS = {"clean": "clean input (no model)", "auto": "fxcore auto", "hand": "fxcore hand-picked",
+               "nam": "nam-wavenet"}
 
-    Written in zoo order, so a run that stops half-way loses nothing it had not replaced.
+
+def _write_csv(path: str, rows: list[dict], kept: list[dict]) -> None:
+    """This run's rows and, of `kept` (an earlier CSV's), the (row, system) lines this run has not measured yet.
+
+    Written in zoo order, then system order, so a run that stops half-way loses nothing it had not replaced.
     """
     order = {k: i for i, k in enumerate(ROWS)}
-    measured = {r["row"] for r in rows}
-    merged = sorted([r for r in kept if r["row"] not in measured] + rows,
-                    key=lambda r: order.get(r["row"], len(order)))  # stable: systems keep their order
+    systems = {name: i for i, name in enumerate(SYSTEM_KEYS.values())}
+    measured = {(r["row"], r["system"]) for r in rows}
+    merged = sorted([r for r in kept if (r["row"], r["system"]) not in measured] + rows,
+                    key=lambda r: (order.get(r["row"], len(order)), systems.get(r["system"], len(systems))))
+    esr = {(r["row"], r["system"]): float(r["esr"]) for r in merged}
+    for r in merged:  # over the merged lines: a rerun of one system updates the ratio too
+        hand = esr.get((r["row"], SYSTEM_KEYS["hand"]))
+        if r["system"] == SYSTEM_KEYS["auto"] and hand is not None:
+            r["auto_ratio"] = float(r["esr"]) / max(hand, 1e-300)
     write_text(path, to_csv(merged, COLUMNS))
 
 
@@ -104,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="the --quick subset, 4 s pieces, 6 s budgets, "
                    "10-step trials (CI)")
     p.add_argument("--nam", action="store_true", help="also train NAM 0.12's WaveNet-standard recipe (if importable)")
+    p.add_argument("--systems", default="clean,auto,hand", help="comma-separated subset of "
+                   f"{','.join(SYSTEM_KEYS)} (--nam adds nam); with --merge the other systems' lines are kept")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--config", default="config.yaml", help="defaults (training recipe, sample rate)")
     p.add_argument("--out", default="bench/results/generalise.csv")
@@ -117,14 +130,15 @@ def main(argv: list[str] | None = None) -> int:
         a.rows = a.rows or ",".join(k for k, r in ROWS.items() if r.quick)
     try:
         keys = parse_keys(a.rows or ",".join(ROWS), ROWS, "row")
+        systems = {SYSTEM_KEYS[k] for k in parse_keys(a.systems + (",nam" if a.nam else ""), SYSTEM_KEYS, "system")}
         with open(a.config) as f:
             raw = yaml.safe_load(f)
         raw = copy.deepcopy(raw)
         raw["effects"] = {k: ROWS[k].effect() for k in keys}
         cfg = parse_config(raw, a.config)  # checks every host, plugin, control and model parameter first
         material.check_fluidsynth()
-        nam = a.nam and nam_system.available()
-        if a.nam and not nam:
+        nam = SYSTEM_KEYS["nam"] in systems and nam_system.available()
+        if SYSTEM_KEYS["nam"] in systems and not nam:
             print("NAM is not installed (pip install -e '.[bench]'): no NAM rows", file=sys.stderr)
         stamp = {k: v for k, v in stamp_row().items() if k in STAMPS}
         kept = _kept_rows(a.out) if a.merge else []
@@ -142,11 +156,14 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             data = Dataset(dataset)
             results: list[tuple[Result, float]] = []
-            metrics, _ = score(lambda x, start: x, data)
-            results.append((Result(key, key, "clean input (no model)", "—", 0, 0.0, 0.0, metrics), 0.0))
+            if SYSTEM_KEYS["clean"] in systems:
+                metrics, _ = score(lambda x, start: x, data)
+                results.append((Result(key, key, SYSTEM_KEYS["clean"], "—", 0, 0.0, 0.0, metrics), 0.0))
             trials = {"trial_steps": a.trial_steps} if a.trial_steps is not None else {}
             auto = replace(effect, model=ModelConfig("auto", trials))
             for name, eff in (("fxcore auto", auto), ("fxcore hand-picked", hand_recipe(effect, row))):
+                if name not in systems:
+                    continue
                 out = pdir / name.replace(" ", "-")
                 shutil.rmtree(out, ignore_errors=True)
                 print(f"[{key}] {name}: {budget:g} s ...", file=sys.stderr, flush=True)
@@ -162,14 +179,9 @@ def main(argv: list[str] | None = None) -> int:
                 results.append((res, time.perf_counter() - t0))
             if nam:
                 t0 = time.perf_counter()
-                res = nam_system.train_nam("nam-wavenet", key, key, dataset, pdir / "nam", budget, a.seed)
+                res = nam_system.train_nam(SYSTEM_KEYS["nam"], key, key, dataset, pdir / "nam", budget, a.seed)
                 results.append((res, time.perf_counter() - t0))
             table = [_row(row, r, w, stamp) for r, w in results]
-            fx = {t["system"]: t["esr"] for t in table}
-            if "fxcore auto" in fx and "fxcore hand-picked" in fx:
-                for t in table:
-                    if t["system"] == "fxcore auto":
-                        t["auto_ratio"] = fx["fxcore auto"] / max(fx["fxcore hand-picked"], 1e-300)
             rows += table
             print(format_table(table, [c for c in COLUMNS if c not in STAMPS]), file=sys.stderr, flush=True)
             _write_csv(a.out, rows, kept)  # after every row: a long run that is stopped keeps what it measured

@@ -15,11 +15,13 @@ import sys
 import pandas as pd
 
 from .tables import table_main
+from .zoo import ROWS
 
 NAME, CSV = "generalise-table", "bench/results/generalise.csv"
 HEAD = ("row", "family", "host", "system", "model", "wall s", "held-out ESR", "mel dB", "target", "met", "auto ÷ hand",
         "commit")
 SYSTEMS = ("fxcore auto", "fxcore hand-picked")
+NAM = "nam-wavenet"  # bench.generalise.SYSTEM_KEYS["nam"]
 
 
 def _g(x: object) -> str:
@@ -41,6 +43,12 @@ def summary(rows: pd.DataFrame) -> str:
     ratio = pd.to_numeric(auto.auto_ratio, errors="coerce")
     close, rows_with_both = int((ratio <= 1.5).sum()), int(ratio.notna().sum())
     parts.append(f"auto within 1.5× of the hand pick (or better) on {close} of {rows_with_both}")
+    esr = rows.assign(esr=pd.to_numeric(rows.esr)).pivot_table(index="row", columns="system", values="esr")
+    if NAM in esr and "fxcore auto" in esr:
+        varying = {k for k, r in ROWS.items() if r.time_varying}
+        both = esr[esr.index.isin(varying)][[NAM, "fxcore auto"]].dropna()
+        parts.append(f"auto ≥ 10× better than NAM WaveNet on {int((both[NAM] >= 10 * both['fxcore auto']).sum())} "
+                     f"of {len(both)} time-varying rows NAM ran on")
     return "; ".join(parts) + "."
 
 

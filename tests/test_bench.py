@@ -150,6 +150,23 @@ def test_readme_tables_are_the_committed_csvs(module):
         f"README table is stale: python -m {module.__name__} --readme README.md"
 
 
+def test_generalise_summary_counts_rows_where_auto_beats_nam_tenfold():
+    line = dict(host="sox", model="m", wall_s=1.0, mel_distance=0.1, target="", met="", auto_ratio="", commit="c",
+                machine="m", date="d")
+    rows = pd.DataFrame([
+        dict(line, row="sox_chorus1", family="modulation", system="fxcore auto", esr=0.01),
+        dict(line, row="sox_chorus1", family="modulation", system=generalise_table.NAM, esr=0.2),   # 20×: counts
+        dict(line, row="calf_phaser", family="modulation", system="fxcore auto", esr=0.05),
+        dict(line, row="calf_phaser", family="modulation", system=generalise_table.NAM, esr=0.3),   # 6×: does not
+        dict(line, row="gx_ds1", family="drive", system="fxcore auto", esr=0.001),
+        dict(line, row="gx_ds1", family="drive", system=generalise_table.NAM, esr=0.5),         # not time-varying
+        dict(line, row="sox_flanger", family="modulation", system="fxcore auto", esr=0.01),        # NAM not run
+    ])
+    assert "auto ≥ 10× better than NAM WaveNet on 1 of 2 time-varying rows NAM ran on" in \
+        generalise_table.summary(rows)
+    assert "NAM" not in generalise_table.summary(rows[rows.system != generalise_table.NAM])
+
+
 def test_committed_csv_has_three_seeds_for_every_system_on_every_pair():
     rows = pd.read_csv(ROOT / "bench/results/accuracy.csv")
     trained = rows[rows.system != "clean"]

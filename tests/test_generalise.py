@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fxcore.config import ModelConfig, Recipe, SplitConfig, TrainConfig
@@ -161,15 +162,19 @@ def test_generalise_benchmark_quick_runs_end_to_end(tmp_path):
     assert proc.returncode == 0
     lines = out.read_text().splitlines()
     assert lines[0].startswith("row,family,host,system") and len(lines) >= 1 + 2 * 3
-    # --merge: rerunning one row keeps the other row's lines as they were, in zoo order
+    # --merge with --systems: rerunning one system of one row keeps every other line as it was, in zoo
+    # order, and the rerun auto line's ratio is taken against the kept hand-picked line
     proc = subprocess.run([sys.executable, "-m", "bench.generalise", "--quick", "--rows", "sox_echo", "--merge",
-                           "--out", str(out), "--work", str(tmp_path / "work")], cwd=REPO, capture_output=True,
-                          text=True, timeout=1200, env={**os.environ, "PYTHONPATH": str(REPO)})
+                           "--systems", "auto", "--out", str(out), "--work", str(tmp_path / "work")], cwd=REPO,
+                          capture_output=True, text=True, timeout=1200, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     merged = out.read_text().splitlines()
-    assert [line for line in merged if line.startswith("sox_tremolo,")] == \
-        [line for line in lines if line.startswith("sox_tremolo,")]
-    assert [line.split(",")[0] for line in merged[1:]] == [line.split(",")[0] for line in lines[1:]]
+    kept = [line for line in lines if "fxcore auto" not in line or not line.startswith("sox_echo,")]
+    assert [line for line in merged if line in kept] == kept and len(merged) == len(lines)
+    assert [line.split(",")[:4] for line in merged] == [line.split(",")[:4] for line in lines]
+    table = pd.read_csv(out)
+    echo = table[table.row == "sox_echo"].set_index("system")
+    assert echo.auto_ratio["fxcore auto"] == pytest.approx(echo.esr["fxcore auto"] / echo.esr["fxcore hand-picked"])
 
 
 # --- series: a drive into an echo (SoX renders both stages; the model never saw SoX's code)

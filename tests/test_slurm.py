@@ -97,7 +97,9 @@ def profile(tmp_path_factory) -> Path:
     return d
 
 
-def snakemake_slurm(profile: Path, work: Path, config: Path, *args: str, timeout: int = 420):
+# the full run is 20 sbatch jobs, each starting Snakemake and torch: 318 s on this 2-core machine, and a
+# CI machine reached the 20th job at 420 s, so the limit leaves room for a slower one
+def snakemake_slurm(profile: Path, work: Path, config: Path, *args: str, timeout: int = 900):
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
            "--configfile", str(config), "--profile", str(profile), *args]
     try:
