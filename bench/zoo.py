@@ -48,6 +48,7 @@ MONO = {"downmix": "mean"}
 WH = {"name": "wiener_hammerstein", "params": {}}
 WH_DYN = {"name": "wiener_hammerstein", "params": {"dynamics": True}}
 COMPRESSOR = {"name": "compressor", "params": {"fit_seconds": 30.0}}
+PHASER = {"name": "phaser", "params": {}}
 CHORUS = {"name": "chorus", "params": {"max_delay_ms": 40.0, "min_delay_ms": 0.05}}
 CHORUS3 = {"name": "chorus", "params": {"max_delay_ms": 100.0, "min_delay_ms": 0.05, "voices": 3}}
 EQ_CHORUS = {"name": "chorus", "params": {"max_delay_ms": 40.0, "min_delay_ms": 0.05, "filter_taps": 32}}
@@ -98,7 +99,7 @@ ROWS: dict[str, Row] = {r.key: r for r in (
                                                "controls": {"mod_rate": 0.3, "feedback": 0.5}}], FLANGER, 0.03, MONO),
     Row("calf_phaser", "modulation", "lv2", [{"uri": CALF + "Phaser",
                                               "controls": {"mod_rate": 0.4, "stages": 4, "feedback": 0.3}}],
-        FLANGER, 0.03, MONO),
+        PHASER, 0.03, MONO),
     # --- dynamics (target 5e-3)
     Row("sox_compand", "dynamics", "sox", [{"compand": ["0.005,0.15", "6:-50,-50,-20,-12,0,-6", -3, -90]}],
         COMPRESSOR, 5e-3, quick=True),

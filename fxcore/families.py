@@ -42,6 +42,10 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # With instant times it is any odd static waveshaper x·g(|x|): it wins pedalboard's Distortion (tanh).
 # `multichorus` (3 voices, each with its own LFO, delays up to 100 ms: SoX's 3-voice chorus at 25,
 # 55 and 85 ms) is tried only when the chorus leads or comes close: its analysis runs once per voice.
+# `phaser` (all-pass cascade, one voice or a stereo pair in anti-phase summed to mono) is tried only
+# when the chorus leads or comes close, as on Calf Phaser (the chorus led at 0.073): its analysis
+# (notch tracking over 60 s and a Nelder–Mead polish) took 35–50 s on 30 s of audio, and its trial
+# only refines dry and wet.
 # Not the flanger: with feedback the recursion runs in blocks shorter than the shortest delay, and
 # at a 0.05 ms floor those are 1 sample long — a 1.7 s trial did not finish in 10 minutes.
 # Trials are counted in optimiser steps, not seconds, so the ranking does not depend on the machine's
@@ -76,6 +80,8 @@ FAMILIES: dict[str, Family] = {
                           trial_steps=300, after="chorus"),
     "drive_then_echo": Family(ModelConfig("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),
                               {**LONG, "segment_samples": 65536, "max_steps": 1500}, trial_steps=50),
+    "phaser": Family(ModelConfig("phaser", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
+                                                 "max_steps": 300}, trial_steps=20, after="chorus"),
     "flanger": Family(ModelConfig("chorus", {"max_delay_ms": 20.0, "min_delay_ms": 1.0, "learn_feedback": True,
                                              "refine_seconds": 1.0, "refine_steps": 60}),
                       {"segment_samples": 8192, "batch_size": 8, "val_every": 50, "max_steps": 300}, trial_steps=100,

@@ -57,6 +57,8 @@ FAMILIES = {
     "hybrid+chorus": {"block": "chorus", "block_params": {"learn_feedback": True}, "channels": 6, "kernel": 3,
                       "dilations": [2, 7, 32]},
     "phaser": {"rate_hz": 1.7, "f0_hz": 600.0, "depth_octaves": 2.0, "feedback": 0.6, "stages": 6},
+    "phaser+stereo": {"rate_hz": 0.9, "f0_hz": 500.0, "depth_octaves": 3.0, "feedback": 0.3, "stages": 4,
+                      "shape": 1.0, "voices": 2, "spread": 3.0},
     "tremolo": {"rate_hz": 5.3, "depth": 0.6, "phase": 1.0},
     "compressor": {"attack_ms": 2.0, "release_ms": 80.0},
     "compressor+rms": {"attack_ms": 0.01, "release_ms": 30.0, "detector": 2, "knot_db": 3.0},

@@ -330,3 +330,32 @@ def test_a_costlier_refinement_is_tried_when_its_base_comes_close_to_the_leader(
     ranking = [{"family": "tremolo", "val_esr": 0.353}, {"family": "chorus", "val_esr": 0.378}]
     assert _close_to_lead(ranking, "chorus") and not _close_to_lead(ranking, "flanger")
     assert not _close_to_lead([{"family": "tremolo", "val_esr": 0.1}, {"family": "chorus", "val_esr": 0.2}], "chorus")
+
+
+# Calf Phaser: 4 first-order all-passes swept by a triangle LFO in cents (base 1000 Hz, 4000 cents,
+# coefficient from tan(π/2·f/sr): the model's f0 is half of Calf's), feedback 0.3, wet 0.5; the right
+# channel's LFO 180° ahead, and the bench averages the two channels (the row calf_phaser).
+CALF_PHASER = [{"uri": "http://calf.sourceforge.net/plugins/Phaser", "controls": {"mod_rate": 0.4, "stages": 4,
+                                                                                 "feedback": 0.3}}]
+
+
+@pytest.mark.system
+@needs_calf
+@pytest.mark.parametrize("downmix,voices", [("left", 1), ("mean", 2)])
+def test_phaser_recovers_calf_phaser_from_its_swept_notches(downmix, voices):
+    from .test_greybox import assert_streams
+
+    x = synthesize_track(3, 1, 24.0, SR)
+    y = make_backend("lv2", CALF_PHASER, {"downmix": downmix}, effect="t").process(x, SR)
+    n = 18 * SR
+    m = build_model("phaser", {}, SR)
+    q = m.estimate(x[:n], y[:n])
+    print(downmix, {k: round(float(v), 5) for k, v in q.items()})
+    assert q["voices"] == voices and q["stages"] == 4 and q["shape"] == 1.0
+    assert abs(q["rate_hz"] - 0.4) < 1e-4 and abs(q["f0_hz"] - 500.0) < 2.0
+    assert abs(q["depth_octaves"] - 4000 / 1200) < 0.01 and abs(q["feedback"] - 0.3) < 0.01
+    m.initialise(x[:n], y[:n])
+    y_hat = m.render(x)
+    esr = float(np.sum((y[n:] - y_hat[n:]) ** 2) / np.sum(y[n:] ** 2))
+    assert esr < 1e-5, esr          # the 6 s after the analysed 18 s; clean input: ≈ 0.1–0.2
+    assert_streams(m, x[: SR // 2], chunk=777)
