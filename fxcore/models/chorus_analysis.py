@@ -16,6 +16,7 @@ from scipy import fft as sfft
 from scipy.optimize import minimize
 
 from .delay_tracking import lookup_cost, delay_costs, delay_stats, smooth_path
+from .greybox_dsp import lfo_np
 
 
 class DelayLfoAnalysis:
@@ -44,9 +45,7 @@ class DelayLfoAnalysis:
     def _curve_np(self, p: np.ndarray, t: np.ndarray, shape: float = 0.0) -> np.ndarray:
         """Delay (samples) for p = (centre_ms, depth_ms, rate_hz, phase) at sample times t (numpy)."""
         theta = 2 * np.pi * np.mod(p[2] * t / self.sample_rate, 1.0) + p[3]
-        s = np.sin(theta)
-        tri = np.abs(4.0 * np.mod(theta / (2 * np.pi) - 0.25, 1.0) - 2.0) - 1.0
-        return (p[0] + p[1] * (s + shape * (tri - s))) * 1e-3 * self.sample_rate
+        return (p[0] + p[1] * lfo_np(theta, shape)) * 1e-3 * self.sample_rate
 
     def _fit_lfo(self, lo: int, tc: np.ndarray, cost: np.ndarray, energy: np.ndarray,
                  duration: float) -> np.ndarray:

@@ -15,6 +15,8 @@
 * `outlier_mask`: which blocks of a residual are outliers — the joins between tracks in a
   concatenated split, where the target's tail belongs to audio the input does not contain.
 * `history`: prepend a streaming state (the last samples of the previous chunk) to a chunk.
+* `lfo_np`: the LFO waveform sin θ + s·(tri θ − sin θ) (s = 0 sine, 1 triangle; numpy), as the
+  chorus, tremolo and phaser models compute it.
 """
 
 from __future__ import annotations
@@ -117,6 +119,13 @@ def ls_fir(clean: np.ndarray, target: np.ndarray, length: int, ridge: float = 1e
         d = z + (rz_new / (rz + 1e-300)) * d
         rz = rz_new
     return h
+
+
+def lfo_np(theta: np.ndarray, shape: float = 0.0) -> np.ndarray:
+    """sin θ + shape·(tri θ − sin θ), the triangle in phase with sin θ (peak +1 at θ = π/2)."""
+    s = np.sin(theta)
+    tri = np.abs(4.0 * np.mod(theta / (2 * np.pi) - 0.25, 1.0) - 2.0) - 1.0
+    return s + shape * (tri - s)
 
 
 def outlier_mask(residual: np.ndarray, target: np.ndarray, block: int, factor: float = 10.0) -> np.ndarray:

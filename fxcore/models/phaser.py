@@ -174,14 +174,18 @@ class Phaser(EffectModel):
 
         start = np.array([p[1], math.log(p[2]), p[3], p[4], 0.0] + ([math.pi] if voices == 2 else []))
         steps = [0.2, 0.1, 0.1, 0.1, 0.5] + ([0.3] if voices == 2 else [])
-        cost = lambda v: self._residual(pieces, *unpack(v)[:1], k, voices, unpack(v)[1], settle)[0]  # noqa: E731
+        def cost(v: np.ndarray) -> float:
+            q, spread = unpack(v)
+            return self._residual(pieces, q, k, voices, spread, settle)[0]
+
         fit = minimize(cost, start, method="Nelder-Mead",
                        options={"maxfev": 150 * len(start), "xatol": 1e-5, "fatol": 1e-7,
                                 "initial_simplex": np.vstack([start, start + np.diag(steps)])})
-        v = fit.x if fit.fun < cost(start) else start
+        at_start = cost(start)
+        v, esr = (fit.x, float(fit.fun)) if fit.fun < at_start else (start, at_start)
         q, spread = unpack(v)
         q[1] = float(np.mod(q[1], 2 * np.pi))
-        return q, spread, float(min(fit.fun, cost(start)))
+        return q, spread, esr
 
     def estimate(self, clean: np.ndarray, target: np.ndarray) -> dict[str, Any]:
         """LFO, sweep, feedback, stage count, voices and mix measured from a pair starting at its track's sample 0."""

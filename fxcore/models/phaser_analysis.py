@@ -13,9 +13,9 @@ minima add up lowest. The trajectory log₂ f(t) is then an LFO:
 
     log₂ f(t) = log₂ f0 + depth·lfo(2π·rate·t + φ),   lfo = sin or triangle (in phase with sin)
 
-fitted by least squares over a grid of rates (and, for the triangle, phases), each frame weighted
-by how much the best f beats the median one (a frame whose spectrum cannot tell break frequencies
-apart says nothing). Over a minute of playing this pins the rate to ~1e-5 Hz, which a phase that
+fitted over a grid of rates and phases with a truncated square loss, on the frames where the best f
+clearly beats the median one (a frame whose spectrum cannot tell break frequencies apart says
+nothing); `fit_lfo` says why. Over a minute of playing this pins the rate to ~1e-5 Hz, which a phase that
 must stay right to the end of a take needs: the frame-gain swing the first version used was not at
 the LFO rate on guitar (Calf Phaser at 0.4 Hz read as 0.517 Hz).
 """
@@ -23,14 +23,10 @@ the LFO rate on guitar (Calf Phaser at 0.4 Hz read as 0.517 Hz).
 from __future__ import annotations
 
 import numpy as np
+from scipy.fft import rfftfreq
 from scipy.signal import stft
 
-
-
-def triangle_np(theta: np.ndarray) -> np.ndarray:
-    """Triangle wave in phase with sin θ (peak +1 at θ = π/2), as fxcore.models.chorus.triangle."""
-    u = np.remainder(theta / (2 * np.pi) - 0.25, 1.0)
-    return np.abs(4.0 * u - 2.0) - 1.0
+from .greybox_dsp import lfo_np
 
 
 def allpass_response(freqs_hz: np.ndarray, break_hz: np.ndarray, sr: float, stages: int, fb: float) -> np.ndarray:
@@ -42,6 +38,14 @@ def allpass_response(freqs_hz: np.ndarray, break_hz: np.ndarray, sr: float, stag
     return p / (1.0 - fb * zi * p)
 
 
+def _explained(g11: np.ndarray, g12: np.ndarray, g22: np.ndarray, r1: np.ndarray, r2: np.ndarray) -> np.ndarray:
+    """Energy of y explained by the least-squares (dry, wet) on two regressors: [r1 r2]·G⁻¹·[r1 r2]ᵀ, elementwise."""
+    det = g11 * g22 - g12 ** 2 + 1e-12 * (g11 * g22 + 1e-30)
+    dry = (g22 * r1 - g12 * r2) / det
+    wet = (g11 * r2 - g12 * r1) / det
+    return dry * r1 + wet * r2
+
+
 class NotchTracker:
     """Per-frame break frequency of a swept all-pass cascade, and the LFO through it (module docstring)."""
 
@@ -49,14 +53,12 @@ class NotchTracker:
                  grid: int = 120):
         self.sr, self.frame = sample_rate, frame
         self.grid_hz = np.geomspace(20.0, 0.45 * sample_rate, grid)
-        x = np.zeros(frame)
-        f, _, _ = stft(x, sample_rate, nperseg=frame, noverlap=frame // 2)
+        f = rfftfreq(frame, 1.0 / sample_rate)   # the bins of scipy.signal.stft's one-sided spectrum
         self.bins = (f >= band_hz[0]) & (f <= min(band_hz[1], 0.45 * sample_rate))
         self.freqs = f[self.bins]
 
     def spectra(self, clean: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(frame times in s, S = Y·X* (F, T), |X|² (F, T), Σ|Y|² per frame (T,)) over the band."""
-        t = None
         out = []
         for s in (clean, target):
             _, t, z = stft(np.asarray(s, np.float64), self.sr, nperseg=self.frame, noverlap=self.frame // 2)
@@ -72,10 +74,7 @@ class NotchTracker:
         g22 = (np.abs(h) ** 2) @ pxx
         r1 = s.real.sum(axis=0)[None, :]
         r2 = (np.conj(h) @ s).real
-        det = g11 * g22 - g12 ** 2 + 1e-12 * (g11 * g22 + 1e-30)
-        dry = (g22 * r1 - g12 * r2) / det
-        wet = (g11 * r2 - g12 * r1) / det
-        return yy[None, :] - (dry * r1 + wet * r2)
+        return yy[None, :] - _explained(g11, g12, g22, r1, r2)
 
     def track(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(log₂ break frequency per frame, weight: median cost − min cost), parabolic between grid points."""
@@ -88,7 +87,6 @@ class NotchTracker:
         u = np.log2(self.grid_hz[i]) + shift * step
         w = np.maximum(np.median(cost, axis=0) - cost.min(axis=0), 0.0)
         return u, w
-
 
     def mirror_track(self, s: np.ndarray, pxx: np.ndarray, yy: np.ndarray, stages: int, fb: float,
                      every: int = 2, chunk: int = 400) -> tuple[float, np.ndarray, np.ndarray]:
@@ -118,8 +116,7 @@ class NotchTracker:
             g12 = 0.5 * (re[ii] + re[jj])
             g22 = 0.25 * (cross[ii, ii] + cross[jj, jj] + 2 * cross[ii, jj])
             r2 = 0.5 * (q[ii] + q[jj])
-            det = g11 * g22 - g12 ** 2 + 1e-12 * (g11 * g22 + 1e-30)
-            cost = y2[None, :] - ((g22 * r1 - g12 * r2) * r1 + (g11 * r2 - g12 * r1) * r2) / det    # (pairs, T)
+            cost = y2[None, :] - _explained(g11, g12, g22, r1, r2)             # (pairs, T)
             for d in range(2 * g - 1):
                 on = np.flatnonzero(diag == d)
                 c = cost[on]
@@ -131,11 +128,6 @@ class NotchTracker:
         centre = u[0] + 0.5 * d * (u[1] - u[0])   # (u_i + u_j)/2 on the log grid
         i = best_i[d]
         return float(centre), np.abs(centre - u[i]), weight[d]
-
-
-def _lfo(theta: np.ndarray, shape: float) -> np.ndarray:
-    s = np.sin(theta)
-    return s + shape * (triangle_np(theta) - s)
 
 
 def fit_lfo(t: np.ndarray, u: np.ndarray, w: np.ndarray, rate_range: tuple[float, float], phases: int = 48,
@@ -170,7 +162,7 @@ def fit_lfo(t: np.ndarray, u: np.ndarray, w: np.ndarray, rate_range: tuple[float
 
 
 def _curve(t: np.ndarray, q: dict[str, float], folded: bool) -> np.ndarray:
-    c = q["depth"] * _lfo(2 * np.pi * q["rate_hz"] * t + q["phase"], q["shape"])
+    c = q["depth"] * lfo_np(2 * np.pi * q["rate_hz"] * t + q["phase"], q["shape"])
     return np.abs(c) if folded else q["centre"] + c
 
 
@@ -181,7 +173,7 @@ def _fit_shape(t: np.ndarray, u: np.ndarray, w: np.ndarray, rates: np.ndarray, s
     ph = np.linspace(0, 2 * np.pi, phases, endpoint=False)
     sw, su = w.sum(), w @ u
     for r in rates:
-        b = _lfo(2 * np.pi * r * t[None, :] + ph[:, None], float(shape))          # (P, F)
+        b = lfo_np(2 * np.pi * r * t[None, :] + ph[:, None], float(shape))          # (P, F)
         if folded:   # u = a·|b|: one coefficient, no centre
             b = np.abs(b)
             a, c = (b @ (w * u)) / ((b * b) @ w + 1e-18), np.zeros(len(ph))
