@@ -52,10 +52,7 @@ PHASER = {"name": "phaser", "params": {}}
 CHORUS = {"name": "chorus", "params": {"max_delay_ms": 40.0, "min_delay_ms": 0.05}}
 CHORUS3 = {"name": "chorus", "params": {"max_delay_ms": 100.0, "min_delay_ms": 0.05, "voices": 3}}
 EQ_CHORUS = {"name": "chorus", "params": {"max_delay_ms": 40.0, "min_delay_ms": 0.05, "filter_taps": 32}}
-# The feedback recursion runs in Python blocks shorter than the delay (≈ 1.5 s per full-batch refine step on
-# 3 s at a 1 ms delay, measured): refine on 1 s for 60 steps, or the refinement alone outlasts the budget.
-FLANGER = {"name": "chorus", "params": {"max_delay_ms": 20.0, "min_delay_ms": 1.0, "learn_feedback": True,
-                                        "refine_seconds": 1.0, "refine_steps": 60}}
+FLANGER = {"name": "flanger", "params": {}}
 AMPVTS = {"plugin": "caps.so", "label": "AmpVTS",
           "controls": {"over": 1, "gain": 0.6, "bright": 0.5, "power": 0.5, "tonestack": 4, "bass": 0.5,
                        "mid": 0.6, "treble": 0.6, "attack": 0.25, "squash": 0.4, "lowcut": 0.3}}

@@ -19,7 +19,7 @@ class Family:
     model: ModelConfig
     train: dict[str, Any] = field(default_factory=dict)
     trial_steps: int = 100  # `model: auto`'s trial: this many optimiser steps (measured step costs below)
-    after: str | None = None  # tried only if this family leads or is within auto.AFTER_MARGIN of the leader
+    after: tuple[str, ...] = ()  # tried only if one of these leads or is within auto.AFTER_MARGIN of the leader
 
 
 WRAP_MAX_MS = 110.0
@@ -43,22 +43,27 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # `multichorus` (3 voices, each with its own LFO, delays up to 100 ms: SoX's 3-voice chorus at 25,
 # 55 and 85 ms) is tried only when the chorus leads or comes close: its analysis runs once per voice.
 # `phaser` (all-pass cascade, one voice or a stereo pair in anti-phase summed to mono) is tried only
-# when the chorus leads or comes close, as on Calf Phaser (the chorus led at 0.073): its analysis
-# (notch tracking over 60 s and a Nelder–Mead polish) took 35–50 s on 30 s of audio, and its trial
-# only refines dry and wet.
-# Not the flanger: with feedback the recursion runs in blocks shorter than the shortest delay, and
-# at a 0.05 ms floor those are 1 sample long — a 1.7 s trial did not finish in 10 minutes.
+# when the chorus or the multichorus leads or comes close, as on Calf Phaser (the chorus led at
+# 0.073): its analysis (notch tracking over 60 s and a Nelder–Mead polish) took 35–50 s on 30 s of
+# audio, and its trial only refines dry and wet.
+# `flanger` (a modulated delay line in its own feedback loop per voice, simulated per sample by
+# numba: one voice or a stereo pair summed to mono) likewise: its fit (the chorus's LFO analysis, a
+# grid and a Nelder–Mead polish) took 16 s on 10 s of Calf Flanger renders, and its trial only
+# refines dry and wet. (Until 2026-12-06 the flanger was the chorus with `learn_feedback`, whose
+# recursion in blocks shorter than the delay took minutes; it was not a default candidate.)
 # Trials are counted in optimiser steps, not seconds, so the ranking does not depend on the machine's
 # load (same config, same bytes out). One step with each family's windows costs (ms, measured on
 # 2026-12-01 on the project's 2-core CPU, load average ≈ 1, 12 s SoX render, validation excluded):
 #   tremolo 166, ir 157, feedback_delay 106, wiener_hammerstein 9, dynamics 65, chorus 4,
-#   drive_then_echo 154, flanger 16
+#   drive_then_echo 154
 # — a 40-fold spread, so each family has its own `trial_steps`: ≈ 8 s of steps on that CPU for the
 # costly ones (50 × 166 ms …), 600 for WH (5.4 s: its nonlinear branch needs a few hundred steps to
-# show), the chorus's own max_steps (300) for the chorus. The chorus and flanger are cheap per step:
-# their cost is the fixed part — LFO analysis and validation renders, measured 6 s (chorus) and
-# 31 s (flanger, whose feedback recursion runs in blocks shorter than the delay) for initialise
-# and two validations on 1.8 s, against 0.6–4 s for the others.
+# show), the chorus's own max_steps (300) for the chorus. The chorus is cheap per step: its cost is
+# the fixed part — LFO analysis and validation renders, measured 6 s for initialise and two
+# validations on 1.8 s, against 0.6–4 s for the others.
+# The phaser and flanger follow either delay-line family: on SoX's phaser (a modulated delay in a
+# feedback loop) the multichorus led at 0.004 and the 1-voice chorus was 5× behind it.
+DELAY_LINES = ("chorus", "multichorus")
 # In order of cost (cheapest closed-form fits first), so `good_enough` can end the search early.
 FAMILIES: dict[str, Family] = {
     "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
@@ -77,20 +82,15 @@ FAMILIES: dict[str, Family] = {
     "multichorus": Family(ModelConfig("chorus", {"max_delay_ms": 100.0, "min_delay_ms": 0.05, "interpolation": "auto",
                                                  "voices": 3, "wrap_max_ms": WRAP_MAX_MS}),
                           {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300},
-                          trial_steps=300, after="chorus"),
+                          trial_steps=300, after=("chorus",)),
     "drive_then_echo": Family(ModelConfig("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),
                               {**LONG, "segment_samples": 65536, "max_steps": 1500}, trial_steps=50),
     "phaser": Family(ModelConfig("phaser", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
-                                                 "max_steps": 300}, trial_steps=20, after="chorus"),
-    "flanger": Family(ModelConfig("chorus", {"max_delay_ms": 20.0, "min_delay_ms": 1.0, "learn_feedback": True,
-                                             "refine_seconds": 1.0, "refine_steps": 60}),
-                      {"segment_samples": 8192, "batch_size": 8, "val_every": 50, "max_steps": 300}, trial_steps=100,
-                      after="chorus"),
+                                                 "max_steps": 300}, trial_steps=20, after=DELAY_LINES),
+    "flanger": Family(ModelConfig("flanger", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
+                                                   "max_steps": 300}, trial_steps=20, after=DELAY_LINES),
 }
-# `flanger` is left out of the default list (name it in `candidates` to try it): its feedback
-# recursion runs in Python-level blocks shorter than the delay, and one trial with validation
-# renders of 16 s took over 8 minutes on a shared 2-core CPU (its analysis and validations, not its steps).
-DEFAULT_CANDIDATES = tuple(f for f in FAMILIES if f != "flanger")
+DEFAULT_CANDIDATES = tuple(FAMILIES)
 
 
 def family_recipe(recipe: Recipe, family: str) -> Recipe:

@@ -59,6 +59,9 @@ FAMILIES = {
     "phaser": {"rate_hz": 1.7, "f0_hz": 600.0, "depth_octaves": 2.0, "feedback": 0.6, "stages": 6},
     "phaser+stereo": {"rate_hz": 0.9, "f0_hz": 500.0, "depth_octaves": 3.0, "feedback": 0.3, "stages": 4,
                       "shape": 1.0, "voices": 2, "spread": 3.0},
+    "flanger": {"rate_hz": 0.7, "centre_ms": 1.5, "depth_ms": 1.0, "feedback": 0.6, "voices": 1},
+    "flanger+stereo": {"rate_hz": 1.3, "centre_ms": 2.5, "depth_ms": 2.0, "feedback": -0.5, "shape": 0.6, "voices": 2,
+                       "spread": 1.6, "interpolation": "integer"},
     "tremolo": {"rate_hz": 5.3, "depth": 0.6, "phase": 1.0},
     "compressor": {"attack_ms": 2.0, "release_ms": 80.0},
     "compressor+rms": {"attack_ms": 0.01, "release_ms": 30.0, "detector": 2, "knot_db": 3.0},
@@ -178,8 +181,8 @@ def test_family_without_exporter_is_one_line_error(tmp_path):
     model = build_model("cnn", {}, SR)
     save_model(tmp_path / "c.safetensors", model, {})
     with pytest.raises(FxcoreError, match=r"model family 'cnn' cannot be exported.*families that export: "
-                                          r"chorus, compressor, feedback_delay, gru, hybrid, ir, lstm, octave, phaser, series, "
-                                          r"tremolo, wavenet, wiener_hammerstein"):
+                                          r"chorus, compressor, feedback_delay, flanger, gru, hybrid, ir, lstm, octave, "
+                                          r"phaser, series, tremolo, wavenet, wiener_hammerstein"):
         export_lv2(tmp_path / "c.safetensors", tmp_path / "c.lv2")
     assert not (tmp_path / "c.lv2").exists()
     twice = {"first": {"name": "ir", "params": {"seconds": 0.01}}, "second": {"name": "ir", "params": {"seconds": 0.02}}}

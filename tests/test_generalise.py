@@ -5,6 +5,7 @@ Every pair here is rendered by a real third-party host (SoX), never by the model
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -323,6 +324,37 @@ def test_compressor_finds_calf_gain_smoothing_in_db_and_holds_on_quieter_unseen_
     assert torch.isfinite(m.curve.grad).all() and m.curve.grad.abs().sum() > 0
 
 
+# Calf Flanger: a sine-swept fractional delay inside its own feedback loop per channel (min_delay 0.5 ms
+# + mod_depth 2 ms: centre 1.5 ms plus Calf's 2-sample offset, ±1 ms), feedback 0.5, dry 1, amount 0.5;
+# the right channel's LFO 90° ahead, and the bench averages the two channels (the row calf_flanger).
+CALF_FLANGER = [{"uri": "http://calf.sourceforge.net/plugins/Flanger", "controls": {"mod_rate": 0.3,
+                                                                                   "feedback": 0.5}}]
+
+
+@pytest.mark.system
+@needs_calf
+@pytest.mark.parametrize("downmix,voices", [("left", 1), ("mean", 2)])
+def test_flanger_recovers_calf_flanger_with_its_feedback_and_stereo_spread(downmix, voices):
+    from .test_greybox import assert_streams
+
+    x = synthesize_track(3, 1, 16.0, SR)
+    y = make_backend("lv2", CALF_FLANGER, {"downmix": downmix}, effect="t").process(x, SR)
+    n = 10 * SR
+    m = build_model("flanger", {"fit_span_seconds": 10.0}, SR)
+    m.initialise(x[:n], y[:n])
+    rate, _, centre, depth, fb, shape = m.lfo.tolist()
+    print(downmix, m.lfo.tolist(), int(m.voices), float(m.spread))
+    assert int(m.voices) == voices and shape == 0.0 and not bool(m.integer)
+    assert abs(rate - 0.3) < 1e-4 and abs(depth - 1.0) < 0.01 and abs(fb - 0.5) < 0.01
+    assert abs(centre - (1.5 + 2e3 / SR)) < 0.01
+    if voices == 2:  # ±90°: voice 0 may be either channel
+        assert abs(abs(math.remainder(float(m.spread), 2 * math.pi)) - math.pi / 2) < 0.01
+    y_hat = m.render(x)
+    esr = float(np.sum((y[n:] - y_hat[n:]) ** 2) / np.sum(y[n:] ** 2))
+    assert esr < 1e-6 < 0.1 < float(np.sum((y[n:] - x[n:]) ** 2) / np.sum(y[n:] ** 2)), esr  # measured 6e-10
+    assert_streams(m, x[: SR // 2], chunk=777)
+
+
 def test_a_costlier_refinement_is_tried_when_its_base_comes_close_to_the_leader():
     from fxcore.auto import _close_to_lead
 
@@ -330,6 +362,22 @@ def test_a_costlier_refinement_is_tried_when_its_base_comes_close_to_the_leader(
     ranking = [{"family": "tremolo", "val_esr": 0.353}, {"family": "chorus", "val_esr": 0.378}]
     assert _close_to_lead(ranking, "chorus") and not _close_to_lead(ranking, "flanger")
     assert not _close_to_lead([{"family": "tremolo", "val_esr": 0.1}, {"family": "chorus", "val_esr": 0.2}], "chorus")
+
+
+def test_the_flanger_and_phaser_follow_either_delay_line_family():
+    from fxcore.auto import _gated
+    from fxcore.families import DEFAULT_CANDIDATES
+
+    # SoX's phaser (bench row sox_phaser): the multichorus led, the 1-voice chorus 5× behind it
+    ranking = [{"family": "multichorus", "val_esr": 0.004}, {"family": "chorus", "val_esr": 0.021}]
+    assert _gated(ranking, "flanger", DEFAULT_CANDIDATES) == "" and _gated(ranking, "phaser", DEFAULT_CANDIDATES) == ""
+    ranking = [{"family": "ir", "val_esr": 1e-3}, {"family": "chorus", "val_esr": 0.021}]  # an echo: not tried
+    assert _gated(ranking, "flanger", DEFAULT_CANDIDATES) == "chorus or multichorus"
+    assert _gated(ranking, "flanger", ["ir", "flanger"]) == ""  # named without a base: always tried
+    # Calf Flanger: the best cheap family kept 0.65 of the clean input's error, the chorus 1.26× behind it
+    ranking = [{"family": "dynamics", "val_esr": 0.1035}, {"family": "chorus", "val_esr": 0.1303}]
+    assert _gated(ranking, "flanger", DEFAULT_CANDIDATES, clean_esr=0.16) == ""
+    assert _gated(ranking, "flanger", DEFAULT_CANDIDATES, clean_esr=0.5) == "chorus or multichorus"
 
 
 # Calf Phaser: 4 first-order all-passes swept by a triangle LFO in cents (base 1000 Hz, 4000 cents,

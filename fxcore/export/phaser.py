@@ -18,5 +18,5 @@ def emit(model: Phaser) -> CModel:
         code = c_defines(PH_K=k, PH_V=voices, PH_SR=float(model.sample_rate), PH_RATE=rate, PH_PHASE=phase,
                          PH_SPREAD=float(model.spread), PH_F0=f0, PH_DEPTH=depth, PH_FB=fb, PH_SHAPE=shape)
         code += f"#define PH_DRY {c_float(float(model.dry))}\n#define PH_WET {c_float(float(model.wet))}\n"
-    return CModel(code + c_source("phaser.c"), 0,
+    return CModel(code + c_source("lfo.h") + c_source("phaser.c"), 0,
                   f"{voices} × {k}-stage swept all-pass cascade with feedback, per sample in double")

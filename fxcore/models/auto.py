@@ -20,7 +20,7 @@ from .base import EffectModel, register_model
 class AutoSelect(EffectModel):
     """Stands for `model: auto` in config checks; see fxcore.auto for the selection it stands for.
 
-    params: candidates (family names from fxcore.families.FAMILIES; default all but the flanger),
+    params: candidates (family names from fxcore.families.FAMILIES; default all of them),
     trial_steps (optimiser steps per candidate before the ranking on the validation split; default
     each family's own, fxcore.families), good_enough (a validation ESR that ends the search early).
     """

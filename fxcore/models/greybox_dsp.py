@@ -15,6 +15,8 @@
 * `outlier_mask`: which blocks of a residual are outliers — the joins between tracks in a
   concatenated split, where the target's tail belongs to audio the input does not contain.
 * `history`: prepend a streaming state (the last samples of the previous chunk) to a chunk.
+* `dry_wet_fit`: least-squares (dry, wet) of y ≈ dry·x + wet·w and the ESR it leaves (the phaser and
+  flanger fit their mix this way at every point of their searches).
 * `lfo_np`: the LFO waveform sin θ + s·(tri θ − sin θ) (s = 0 sine, 1 triangle; numpy), as the
   chorus, tremolo and phaser models compute it.
 """
@@ -24,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft as sfft
 import torch
+
+FEEDBACK_GRID = (-0.6, -0.3, 0.0, 0.3, 0.6)  # feedbacks the phaser and flanger searches start from (|fb| < 1)
 
 
 def fast_len(n: int) -> int:
@@ -126,6 +130,14 @@ def lfo_np(theta: np.ndarray, shape: float = 0.0) -> np.ndarray:
     s = np.sin(theta)
     tri = np.abs(4.0 * np.mod(theta / (2 * np.pi) - 0.25, 1.0) - 2.0) - 1.0
     return s + shape * (tri - s)
+
+
+def dry_wet_fit(x: np.ndarray, w: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """(ESR, dry, wet) of the least-squares y ≈ dry·x + wet·w (float64, by the 2×2 normal equations)."""
+    g = np.array([[x @ x, x @ w], [x @ w, w @ w]]) + 1e-12 * np.eye(2)
+    dry, wet = np.linalg.solve(g, np.array([x @ y, w @ y]))
+    e = y - dry * x - wet * w
+    return float(e @ e / (y @ y + 1e-20)), float(dry), float(wet)
 
 
 def outlier_mask(residual: np.ndarray, target: np.ndarray, block: int, factor: float = 10.0) -> np.ndarray:

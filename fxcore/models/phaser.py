@@ -38,14 +38,14 @@ from typing import Any
 import numba
 import numpy as np
 import torch
-from scipy.optimize import minimize
 from torch import nn
 
 from ..errors import FxcoreError
-from .base import EffectModel, register_model
+from .base import register_model
+from .greybox_dsp import FEEDBACK_GRID, dry_wet_fit
+from .per_sample import PerSampleModel, polish, voice_mean
 from .phaser_analysis import NotchTracker, fit_lfo
 
-FEEDBACKS = (-0.6, -0.3, 0.0, 0.3, 0.6)  # the feedback grid the per-frame fits compare (|fb| < 1)
 
 
 @numba.njit(cache=True)
@@ -83,7 +83,7 @@ def _allpass_chain(x, t0, sr, rate, phase, f0, depth, fb, shape, k, xprev, uprev
 
 
 @register_model("phaser")
-class Phaser(EffectModel):
+class Phaser(PerSampleModel):
     """LFO-swept all-pass cascade with feedback; see the module docstring.
 
     params: rate_hz, f0_hz, depth_octaves, feedback, shape (0 sine … 1 triangle), stages, spread
@@ -92,6 +92,9 @@ class Phaser(EffectModel):
     counts it tries), rate_range (Hz), fit_seconds (audio the polish simulates, in `excerpts` pieces
     spread over the analysed audio), analysis_seconds.
     """
+
+    LFO_KEYS = ("rate_hz", "phase", "f0_hz", "depth_octaves", "feedback", "shape")
+    STRUCTURE = ("stages", "voices", "spread")
 
     def __init__(self, sample_rate: int, rate_hz: float = 0.5, f0_hz: float = 800.0, depth_octaves: float = 1.5,
                  feedback: float = 0.0, shape: float = 0.0, stages: int = 4, voices: int | str = "auto",
@@ -124,28 +127,13 @@ class Phaser(EffectModel):
         spread = float(self.spread) if spread is None else spread
         state = state if state is not None else [(0.0, np.zeros(k), 0.0)] * nv
         x = np.asarray(x, np.float64)
-        total, new = np.zeros(len(x)), []
-        for v in range(nv):
-            w, xp, up, wp = _allpass_chain(x, float(t0), float(self.sample_rate), p[0], p[1] + v * spread, p[2],
-                                           p[3], p[4], p[5], k, *state[v])
-            total += w
-            new.append((xp, up, wp))
-        return total / nv, new
 
-    def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
-        b = x.shape[0]
-        starts = start.tolist() if start is not None else [0] * b
-        states = state if state is not None else [None] * b
-        ws, new = [], []
-        for i in range(b):
-            w, st = self._wet(x[i].detach().cpu().double().numpy(), int(starts[i]), states[i])
-            ws.append(torch.from_numpy(w))
-            new.append(st)
-        w = torch.stack(ws).to(x.dtype).to(x.device)
-        return self.dry * x + self.wet * w, new
+        def run(v: int, st: tuple) -> tuple[np.ndarray, tuple]:
+            w, *after = _allpass_chain(x, float(t0), float(self.sample_rate), p[0], p[1] + v * spread, p[2], p[3],
+                                       p[4], p[5], k, *st)
+            return w, tuple(after)
 
-    def detach_state(self, state: Any) -> Any:
-        return state
+        return voice_mean(run, state)
 
     # ------------------------------------------------------------------ analysis
 
@@ -158,12 +146,7 @@ class Phaser(EffectModel):
             xs.append(x[settle:])
             ws.append(w[settle:])
             ys.append(y[settle:])
-        x, w, y = np.concatenate(xs), np.concatenate(ws), np.concatenate(ys)
-        g = np.array([[x @ x, x @ w], [x @ w, w @ w]]) + 1e-12 * np.eye(2)
-        r = np.array([x @ y, w @ y])
-        dry, wet = np.linalg.solve(g, r)
-        e = y - dry * x - wet * w
-        return float(e @ e / (y @ y + 1e-20)), float(dry), float(wet)
+        return dry_wet_fit(np.concatenate(xs), np.concatenate(ws), np.concatenate(ys))
 
     def _polish(self, pieces: list, p: np.ndarray, k: int, voices: int, settle: int) -> tuple[np.ndarray, float, float]:
         """Nelder–Mead on (phase, log f0, depth, feedback, rate, spread if 2 voices): (p, spread, ESR)."""
@@ -178,11 +161,7 @@ class Phaser(EffectModel):
             q, spread = unpack(v)
             return self._residual(pieces, q, k, voices, spread, settle)[0]
 
-        fit = minimize(cost, start, method="Nelder-Mead",
-                       options={"maxfev": 150 * len(start), "xatol": 1e-5, "fatol": 1e-7,
-                                "initial_simplex": np.vstack([start, start + np.diag(steps)])})
-        at_start = cost(start)
-        v, esr = (fit.x, float(fit.fun)) if fit.fun < at_start else (start, at_start)
+        v, esr = polish(cost, start, steps)
         q, spread = unpack(v)
         q[1] = float(np.mod(q[1], 2 * np.pi))
         return q, spread, esr
@@ -196,7 +175,7 @@ class Phaser(EffectModel):
         # stage count and feedback: the lowest sum of per-frame minima (on up to 20 s of frames)
         sub = slice(0, min(len(t), int(20 * sr / (tracker.frame // 2))))
         total = {(k, fb): float(tracker.costs(s[:, sub], pxx[:, sub], yy[sub], k, fb).min(axis=0).sum())
-                 for k in self.stage_choices for fb in FEEDBACKS}
+                 for k in self.stage_choices for fb in FEEDBACK_GRID}
         k, fb = min(total, key=total.get)
         # the polish runs on excerpts spread over the analysed audio, simulated from their absolute starts
         m = int(self.fit_seconds * sr / max(self.excerpts, 1))
@@ -220,14 +199,3 @@ class Phaser(EffectModel):
         return {"rate_hz": p[0], "phase": p[1], "f0_hz": p[2], "depth_octaves": p[3], "feedback": p[4],
                 "shape": p[5], "stages": k, "voices": voices, "spread": spread, "dry": dry, "wet": wet,
                 "fit_esr": esr, "track_rms_oct": rms}
-
-    @torch.no_grad()
-    def initialise(self, clean: np.ndarray, target: np.ndarray) -> None:
-        q = self.estimate(clean, target)
-        self.lfo.copy_(torch.tensor([q["rate_hz"], q["phase"], q["f0_hz"], q["depth_octaves"], q["feedback"],
-                                     q["shape"]], dtype=torch.float64))
-        self.stages.fill_(int(q["stages"]))
-        self.voices.fill_(int(q["voices"]))
-        self.spread.fill_(float(q["spread"]))
-        self.dry.fill_(q["dry"])
-        self.wet.fill_(q["wet"])

@@ -18,14 +18,11 @@ static void model_reset(Model *m) { memset(m, 0, sizeof(Model)); }
 
 static void model_process(Model *m, const float *x, float *y, int n) {
     for (int i = 0; i < n; ++i) {
-        const double cyc = PH_RATE * (double)(m->t + (uint64_t)i) / PH_SR; /* the model's order: (rate·t)/sr */
         double total = 0.0;
         for (int vc = 0; vc < PH_V; ++vc) {
-            const double th = 2.0 * FX_PI * (cyc - floor(cyc)) + (PH_PHASE + (double)vc * PH_SPREAD);
-            const double s = sin(th);
-            const double uu = th / (2.0 * FX_PI) - 0.25;
-            const double tri = fabs(4.0 * (uu - floor(uu)) - 2.0) - 1.0;
-            double f = PH_F0 * pow(2.0, PH_DEPTH * (s + PH_SHAPE * (tri - s)));
+            const double lfo = fx_lfo_double(m->t + (uint64_t)i, PH_RATE, PH_SR, PH_PHASE + (double)vc * PH_SPREAD,
+                                             PH_SHAPE);
+            double f = PH_F0 * pow(2.0, PH_DEPTH * lfo);
             f = f < 5.0 ? 5.0 : (f > 0.49 * PH_SR ? 0.49 * PH_SR : f);
             const double tn = tan(FX_PI * f / PH_SR);
             const double a = (tn - 1.0) / (tn + 1.0);
