@@ -353,6 +353,8 @@ def test_flanger_recovers_calf_flanger_with_its_feedback_and_stereo_spread(downm
     esr = float(np.sum((y[n:] - y_hat[n:]) ** 2) / np.sum(y[n:] ** 2))
     assert esr < 1e-6 < 0.1 < float(np.sum((y[n:] - x[n:]) ** 2) / np.sum(y[n:] ** 2)), esr  # measured 6e-10
     assert_streams(m, x[: SR // 2], chunk=777)
+    curves = m.diagnostics(x[n:], y[n:])  # report.pdf's page: the learned delay against the measured one
+    assert curves[0]["title"].startswith("Flanger delay") and np.isfinite(curves[0]["learned"]).all()
 
 
 def test_a_costlier_refinement_is_tried_when_its_base_comes_close_to_the_leader():

@@ -227,7 +227,7 @@ class DelayLfoAnalysis:
             one = self.delay_curve(torch.as_tensor(mid * period)).double().numpy()
         ms = 1e3 / sr
         return [
-            {"title": "Chorus delay: learned LFO vs per-frame measurement", "xlabel": "time (s)",
+            {"title": f"{self.name.capitalize()} delay: learned LFO (voice 0) vs per-frame measurement", "xlabel": "time (s)",
              "ylabel": "delay (ms)", "x": tc / sr, "learned": learned * ms, "measured": measured * ms},
             {"title": f"LFO over one period ({rate:.4f} Hz), measured folded by the learned phase",
              "xlabel": "LFO cycle", "ylabel": "delay (ms)", "x": mid, "learned": one * ms,
