@@ -48,8 +48,8 @@ from torch import nn
 from ..errors import FxcoreError
 from .base import register_model
 from .chorus_analysis import DelayLfoAnalysis
-from .greybox_dsp import FEEDBACK_GRID, dry_wet_fit, lfo_np
-from .per_sample import PerSampleModel, polish, voice_mean
+from .greybox_dsp import FEEDBACK_GRID, lfo_np
+from .per_sample import PerSampleModel, mix_fit, polish, take_excerpts, voice_mean
 
 SPREADS = tuple(k * math.pi / 3 for k in range(1, 6))  # the grid's LFO offsets of a second voice
 PHASES = 12  # the grid's phases of voice 0
@@ -162,9 +162,7 @@ class Flanger(DelayLfoAnalysis, PerSampleModel):
     def _residual(self, pieces: list[tuple[int, np.ndarray, np.ndarray]], p: np.ndarray, voices: int, spread: float,
                   integer: bool, settle: int) -> tuple[float, float, float]:
         """(ESR, dry, wet) with least-squares dry/wet over excerpts (start, x, y), each from zero state."""
-        ws = [self._wet(x, t0, None, p, voices, spread, integer)[0][settle:] for t0, x, _ in pieces]
-        return dry_wet_fit(np.concatenate([x[settle:] for _, x, _ in pieces]), np.concatenate(ws),
-                           np.concatenate([y[settle:] for _, _, y in pieces]))
+        return mix_fit(pieces, settle, lambda t0, x: self._wet(x, t0, None, p, voices, spread, integer)[0])
 
     def _polish(self, pieces: list, p: np.ndarray, voices: int, spread: float, integer: bool,
                 settle: int) -> tuple[np.ndarray, float, float]:
@@ -187,10 +185,8 @@ class Flanger(DelayLfoAnalysis, PerSampleModel):
 
     def _pieces(self, clean: np.ndarray, target: np.ndarray, seconds: float, span: int) -> list:
         """`excerpts` pieces of `seconds` in all, spread evenly over the first `span` samples."""
-        m = max(1, int(seconds * self.sample_rate / max(self.excerpts, 1)))
-        starts = np.linspace(0, max(span - m, 0), max(self.excerpts, 1)).astype(int)
-        return [(int(a), np.asarray(clean[a:a + m], np.float64), np.asarray(target[a:a + m], np.float64))
-                for a in starts]
+        length = max(1, int(seconds * self.sample_rate / max(self.excerpts, 1)))
+        return take_excerpts(clean, target, self.excerpts, length, span)
 
     def _track_phase(self, clean: np.ndarray, target: np.ndarray, p: np.ndarray, voices: int, spread: float,
                      integer: bool, span: int) -> np.ndarray:
@@ -202,15 +198,13 @@ class Flanger(DelayLfoAnalysis, PerSampleModel):
         """
         sr = self.sample_rate
         m = int(TRACK_SECONDS * sr)
-        starts = np.linspace(0, max(span - m, 0), TRACK_EXCERPTS).astype(int)
         grid = p[1] + 2 * np.pi * np.arange(TRACK_PHASES) / TRACK_PHASES
         settle = min(self.line, m // 4)
         times, phases, keep = [], [], []
-        for a in starts:
-            piece = [(int(a), np.asarray(clean[a:a + m], np.float64), np.asarray(target[a:a + m], np.float64))]
-            errs = np.array([self._residual(piece, np.array([p[0], ph, *p[2:]]), voices, spread, integer, settle)[0]
+        for piece in take_excerpts(clean, target, TRACK_EXCERPTS, m, span):
+            errs = np.array([self._residual([piece], np.array([p[0], ph, *p[2:]]), voices, spread, integer, settle)[0]
                              for ph in grid])
-            times.append(a / sr)
+            times.append(piece[0] / sr)
             phases.append(grid[int(np.argmin(errs))])
             keep.append(errs.min() < 0.5 * np.median(errs))
         t, ph = np.array(times)[keep], np.unwrap(np.array(phases)[keep])

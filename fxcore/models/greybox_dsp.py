@@ -15,10 +15,10 @@
 * `outlier_mask`: which blocks of a residual are outliers — the joins between tracks in a
   concatenated split, where the target's tail belongs to audio the input does not contain.
 * `history`: prepend a streaming state (the last samples of the previous chunk) to a chunk.
-* `dry_wet_fit`: least-squares (dry, wet) of y ≈ dry·x + wet·w and the ESR it leaves (the phaser and
-  flanger fit their mix this way at every point of their searches).
+* `dry_wet_fit`: least-squares (dry, wet) of y ≈ dry·x + wet·w and the ESR it leaves (per_sample.mix_fit:
+  how the phaser and flanger score every point of their searches).
 * `lfo_np`: the LFO waveform sin θ + s·(tri θ − sin θ) (s = 0 sine, 1 triangle; numpy), as the
-  chorus, tremolo and phaser models compute it.
+  chorus, tremolo, phaser and flanger models compute it.
 """
 
 from __future__ import annotations

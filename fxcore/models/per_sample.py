@@ -16,6 +16,7 @@ import torch
 from scipy.optimize import minimize
 
 from .base import EffectModel
+from .greybox_dsp import dry_wet_fit
 
 
 class PerSampleModel(EffectModel):
@@ -57,6 +58,24 @@ class PerSampleModel(EffectModel):
 
     def detach_state(self, state: Any) -> Any:
         return state
+
+
+def take_excerpts(clean: np.ndarray, target: np.ndarray, count: int, length: int,
+                  span: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """`count` excerpts (start, x, y) of `length` samples (float64), their starts spread evenly over the first
+    `span` samples: the pieces a search simulates, each from its absolute start (an LFO's phase)."""
+    starts = np.linspace(0, max(span - length, 0), max(count, 1)).astype(int)
+    return [(int(a), np.asarray(clean[a:a + length], np.float64), np.asarray(target[a:a + length], np.float64))
+            for a in starts]
+
+
+def mix_fit(pieces: list[tuple[int, np.ndarray, np.ndarray]], settle: int,
+            wet: Callable[[int, np.ndarray], np.ndarray]) -> tuple[float, float, float]:
+    """(ESR, dry, wet) of the least-squares mix over excerpts (start, x, y), w = wet(start, x) from zero
+    state, the first `settle` samples of each excerpt left out (the state filling up)."""
+    ws = [wet(t0, x)[settle:] for t0, x, _ in pieces]
+    return dry_wet_fit(np.concatenate([x[settle:] for _, x, _ in pieces]), np.concatenate(ws),
+                       np.concatenate([y[settle:] for _, _, y in pieces]))
 
 
 def voice_mean(run: Callable[[int, Any], tuple[np.ndarray, Any]], states: list) -> tuple[np.ndarray, list]:

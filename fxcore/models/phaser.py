@@ -42,8 +42,8 @@ from torch import nn
 
 from ..errors import FxcoreError
 from .base import register_model
-from .greybox_dsp import FEEDBACK_GRID, dry_wet_fit
-from .per_sample import PerSampleModel, polish, voice_mean
+from .greybox_dsp import FEEDBACK_GRID
+from .per_sample import PerSampleModel, mix_fit, polish, take_excerpts, voice_mean
 from .phaser_analysis import NotchTracker, fit_lfo
 
 
@@ -140,13 +140,7 @@ class Phaser(PerSampleModel):
     def _residual(self, pieces: list[tuple[int, np.ndarray, np.ndarray]], p: np.ndarray, k: int, voices: int,
                   spread: float, settle: int) -> tuple[float, float, float]:
         """ESR after least-squares dry/wet over excerpts (start, x, y), each run from zero state at its start."""
-        xs, ws, ys = [], [], []
-        for t0, x, y in pieces:
-            w = self._wet(x, t0, None, p, k, voices, spread)[0]
-            xs.append(x[settle:])
-            ws.append(w[settle:])
-            ys.append(y[settle:])
-        return dry_wet_fit(np.concatenate(xs), np.concatenate(ws), np.concatenate(ys))
+        return mix_fit(pieces, settle, lambda t0, x: self._wet(x, t0, None, p, k, voices, spread)[0])
 
     def _polish(self, pieces: list, p: np.ndarray, k: int, voices: int, settle: int) -> tuple[np.ndarray, float, float]:
         """Nelder–Mead on (phase, log f0, depth, feedback, rate, spread if 2 voices): (p, spread, ESR)."""
@@ -179,9 +173,7 @@ class Phaser(PerSampleModel):
         k, fb = min(total, key=total.get)
         # the polish runs on excerpts spread over the analysed audio, simulated from their absolute starts
         m = int(self.fit_seconds * sr / max(self.excerpts, 1))
-        starts = np.linspace(0, max(n - m, 0), max(self.excerpts, 1)).astype(int)
-        pieces = [(int(a), np.asarray(clean[a:a + m], np.float64), np.asarray(target[a:a + m], np.float64))
-                  for a in starts]
+        pieces = take_excerpts(clean, target, self.excerpts, m, n)
         settle = min(int(0.05 * sr), m // 4)
         fits = []
         for voices in self.voice_choices:
