@@ -41,7 +41,8 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # topology by L-BFGS (≈ 4 s on 12 s, the trial ≈ 40 s in all); its trial only polishes the curve.
 # With instant times it is any odd static waveshaper x·g(|x|): it wins pedalboard's Distortion (tanh).
 # `multichorus` (3 voices, each with its own LFO, delays up to 100 ms: SoX's 3-voice chorus at 25,
-# 55 and 85 ms) is tried only when the chorus leads or comes close: its analysis runs once per voice.
+# 55 and 85 ms) is tried only when the chorus leads or comes close: its analysis runs once per voice
+# and delay band (5 bands), ≈ 75 s on 42 s of training audio.
 # `phaser` (all-pass cascade, one voice or a stereo pair in anti-phase summed to mono) is tried only
 # when the chorus or the multichorus leads or comes close, as on Calf Phaser (the chorus led at
 # 0.073): its analysis (notch tracking over 60 s and a Nelder–Mead polish) took 35–50 s on 30 s of
@@ -64,6 +65,12 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # The phaser and flanger follow either delay-line family: on SoX's phaser (a modulated delay in a
 # feedback loop) the multichorus led at 0.004 and the 1-voice chorus was 5× behind it.
 DELAY_LINES = ("chorus", "multichorus")
+# The multichorus refines its voices on excerpts spread over this much of the first training track
+# (SoX's 3-voice chorus, LFOs at 0.5, 0.35 and 0.25 Hz: refined on the first 3 s alone the rates
+# stayed 1–3e-4 Hz off, 0.06–0.11 held out; L-BFGS on excerpts over 30 s, within 1e-5 Hz and
+# 1.1–1.5e-3 right after `initialise`). Like the flanger's fit_span_seconds, it assumes the span is
+# one track heard from its start (a recorded take; the chorus drops the stage if it hurts).
+REFINE_SPAN_SECONDS = 30.0
 # In order of cost (cheapest closed-form fits first), so `good_enough` can end the search early.
 FAMILIES: dict[str, Family] = {
     "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
@@ -80,7 +87,8 @@ FAMILIES: dict[str, Family] = {
                                             "filter_taps": 32, "wrap_max_ms": WRAP_MAX_MS}),
                      {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300}, trial_steps=300),
     "multichorus": Family(ModelConfig("chorus", {"max_delay_ms": 100.0, "min_delay_ms": 0.05, "interpolation": "auto",
-                                                 "voices": 3, "wrap_max_ms": WRAP_MAX_MS}),
+                                                 "voices": 3, "wrap_max_ms": WRAP_MAX_MS,
+                                                 "refine_span_seconds": REFINE_SPAN_SECONDS}),
                           {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300},
                           trial_steps=300, after=("chorus",)),
     "drive_then_echo": Family(ModelConfig("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),

@@ -265,6 +265,29 @@ def test_chorus_finds_the_buffer_wrap_of_a_sox_sine_chorus():
     assert_streams(m, x[: SR // 2], chunk=777)
 
 
+# SoX `chorus` with two triangle voices: 25 ± 2 ms at 0.5 Hz and 60 ± 2.5 ms at 0.3 Hz (SoX's centres:
+# (samples − 1 − depth_samples)/sr = 24.979 and 59.979 ms).
+TWO_VOICES = [{"chorus": [0.6, 0.9, 25, 0.35, 0.5, 2.0, "-t", 60, 0.3, 0.3, 2.5, "-t"]}]
+
+
+@pytest.mark.system
+@needs_sox
+def test_multichorus_finds_each_sox_voice_in_its_own_delay_band():
+    x, y = sox_pair([{"gain": [-6]}] + TWO_VOICES, 16.0)
+    fit = 12 * SR  # fitted on the first 12 s, scored on the last 4 s of the same take (the LFOs run on)
+    m = build_model("chorus", {"max_delay_ms": 70.0, "min_delay_ms": 0.05, "voices": 2, "interpolation": "integer",
+                               "analysis_seconds": 12.0, "refine_steps": 60, "refine_seconds": 2.0,
+                               "refine_span_seconds": 12.0}, SR)
+    m.initialise(x[:fit], y[:fit])
+    found = sorted((float(m.centre_ms[k]), float(m.depth_ms[k]), float(m.rate[k]), float(m.shape[k])) for k in range(2))
+    esr = float(np.sum((m.render(x)[fit:] - y[fit:]) ** 2) / np.sum(y[fit:] ** 2))
+    print(found, esr)
+    for (centre, depth, rate, shape), truth in zip(found, [(24.979, 2.0, 0.5), (59.979, 2.5, 0.3)]):
+        assert abs(centre - truth[0]) < 0.05 and abs(depth - truth[1]) < 0.05 and abs(rate / truth[2] - 1) < 1e-3
+        assert abs(shape - 1.0) < 0.1  # triangle
+    assert esr < 2e-3  # measured 1.7e-4
+
+
 # --- compressor: SoX's compand (a peak follower and a transfer curve), never seen by the model's code
 COMPAND = [{"compand": ["0.005,0.15", "6:-50,-50,-20,-12,0,-6", -3, -90]}]
 
