@@ -118,8 +118,9 @@ class DelayLfoAnalysis:
         return float(coef[0]), float(coef[1])
 
     @torch.no_grad()
-    def find_wrap(self, clean: np.ndarray, target: np.ndarray, candidates: int = 5) -> bool:
-        """Set `wrap` if a buffer wrap explains the residual where a rounded delay is 0; True if it did.
+    def find_wrap(self, clean: np.ndarray, target: np.ndarray, candidates: int = 5) -> float | None:
+        """Set `wrap` if a buffer wrap explains the residual where a rounded delay is 0; the ESR of the
+        least-squares mix with it (the mix is left fitted), or None if no wrap was kept.
 
         Where round(d_k(t)) = 0 (samples M) the model reads x[t−1] and the effect x[t−B], so the
         residual there is r ≈ g·z_B, z_B = x[t−B] − x[t−1], and reading B instead lowers the squared
@@ -136,7 +137,7 @@ class DelayLfoAnalysis:
         self.wrap.fill_(0)
         mask = np.any(np.round(np.stack(raw)) == 0, axis=0).astype(np.float64)
         if mask.sum() < 0.001 * n:
-            return False
+            return None
         before = self.fit_mix(clean, target)
         r = (y - self.render(np.asarray(clean, np.float32)).astype(np.float64)) * mask
         size = sfft.next_fast_len(2 * n)
@@ -158,8 +159,8 @@ class DelayLfoAnalysis:
             if esr < best[0]:
                 best = (esr, int(lag))
         self.wrap.fill_(best[1])
-        self.fit_mix(clean, target)
-        return best[1] > 0
+        esr = self.fit_mix(clean, target)
+        return esr if best[1] > 0 else None
 
     def delay_windows(self) -> list[tuple[float, float]]:
         """Overlapping delay bands (ms) covering [min_delay, max_delay]: each 3× wide, the next 2× lower,

@@ -180,8 +180,8 @@ class ChorusFit:
             self.set_params(self.estimate(clean, target))
         if n <= self.span:
             return
-        if self.taps > 1 or self.voices > 1:
-            self.fit_mix(x, y, voices=1)  # later voices silent until they are added
+        if self.taps > 1 and self.voices == 1:  # several voices: voice 0's mix is fitted above, the rest silent
+            self.fit_mix(x, y)
         for k in range(1, self.voices):
             self._add_voice(k, clean[:na], target[:na], x, y)
         was = self.training
@@ -198,15 +198,16 @@ class ChorusFit:
             # reads its oldest sample at 0, which linear taps cannot (they clamp at 1 sample)
             linear = self.fit_mix(xa, ya, integer=False)
             integer = self.fit_mix(xa, ya, integer=True)
-            if wraps and self.find_wrap(xa, ya):
-                integer = self.fit_mix(xa, ya)
+            with_wrap = self.find_wrap(xa, ya) if wraps else None
+            if with_wrap is not None:
+                integer = with_wrap
             if integer >= linear:
                 self.wrap.fill_(0)
                 self.fit_mix(x, y, integer=False)
             elif self.refine_steps > 0:
                 self.fit_mix(x, y)  # the gains of the refinement's own audio, as before it
                 self.refine(clean, target, self.refine_steps)
-        elif wraps and bool(self.integer) and self.find_wrap(xa, ya):
+        elif wraps and bool(self.integer) and self.find_wrap(xa, ya) is not None:
             self.fit_mix(x, y)
             self.refine(clean, target, self.refine_steps)
         self.train(was)
