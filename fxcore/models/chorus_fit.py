@@ -45,6 +45,9 @@ class ChorusFit:
         The pair starts at its track's sample 0. On SoX's 3-voice chorus (bench row sox_chorus3, 42 s of
         training audio) Adam left the three rates 1–3e-4 Hz off (held out 0.013–0.03), a step moving
         the rate at most lr·RATE_SCALE; L-BFGS on the spread excerpts found them to 7e-6 Hz in 1.2 s.
+        Only with linear taps: under integer taps the straight-through gradient barely moves the rates
+        (two SoX voices 4e-4 off stayed there) and the stage is dropped, so `interpolation: auto`
+        (which refines with linear taps first) gains from it and `integer` does not.
         From the analysis's rates alone the spread fit can go astray (two SoX voices 1 % off stayed
         there), hence the contiguous stage first. The span must be one track heard from its start (as
         for the analysis); if the spread fit more than doubles the error on the first seconds, it
