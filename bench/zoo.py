@@ -50,7 +50,10 @@ WH_DYN = {"name": "wiener_hammerstein", "params": {"dynamics": True}}
 COMPRESSOR = {"name": "compressor", "params": {"fit_seconds": 30.0}}
 PHASER = {"name": "phaser", "params": {}}
 CHORUS = {"name": "chorus", "params": {"max_delay_ms": 40.0, "min_delay_ms": 0.05}}
-CHORUS3 = {"name": "chorus", "params": dict(FAMILIES["multichorus"].model.params)}  # 3 voices up to 100 ms
+CHORUS3 = {"name": "chorus", "params": dict(FAMILIES["multichorus"].model.params)}  # 4 voices up to 100 ms
+# Calf MultiChorus with 2 voices: 4 taps (2 per stereo side) under 20 ms, its wet path band-passed
+CALF_CHORUS = {"name": "chorus", "params": {**FAMILIES["multichorus"].model.params, "max_delay_ms": 25.0,
+                                            "filter_taps": 32}}
 EQ_CHORUS = {"name": "chorus", "params": {"max_delay_ms": 40.0, "min_delay_ms": 0.05, "filter_taps": 32}}
 FLANGER = {"name": "flanger", "params": {}}
 AMPVTS = {"plugin": "caps.so", "label": "AmpVTS",
@@ -91,7 +94,7 @@ ROWS: dict[str, Row] = {r.key: r for r in (
         quick=True),
     Row("calf_chorus", "modulation", "lv2", [{"uri": CALF + "MultiChorus",
                                               "controls": {"mod_rate": 0.5, "voices": 2, "min_delay": 5,
-                                                           "mod_depth": 4}}], CHORUS, 0.03, MONO),
+                                                           "mod_depth": 4}}], CALF_CHORUS, 0.03, MONO),
     Row("calf_flanger", "modulation", "lv2", [{"uri": CALF + "Flanger",
                                                "controls": {"mod_rate": 0.3, "feedback": 0.5}}], FLANGER, 0.03, MONO),
     Row("calf_phaser", "modulation", "lv2", [{"uri": CALF + "Phaser",

@@ -11,7 +11,7 @@ windows must hold its memory — 1.5 s for a reverb's IR, 0.1 s for a chorus). S
    ESR — the same score the trainer keeps its best weights by. A trial is a step count, not a
    time, so the ranking is the same on any machine under any load; the effect's `max_seconds`
    only caps a trial as a safety net (with the trainer's warning if it ever binds).
-2. A costlier refinement of a family (`after`: the multichorus, 3 voices with one analysis each,
+2. A costlier refinement of a family (`after`: the multichorus, 4 voices with one analysis each,
    after the chorus; the flanger and the phaser, whose fits simulate their recursions many times
    — 16 s and 35–50 s against the chorus's 6 s — after either delay line) is tried only if one of
    those families leads the ranking or comes within `AFTER_MARGIN` (1.25×) of the leader's

@@ -40,9 +40,12 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # curve: 198 fits, ≈ 10 s on 30 s of audio on the 2-core CPU), then the gain-smoothed-in-dB
 # topology by L-BFGS (≈ 4 s on 12 s, the trial ≈ 40 s in all); its trial only polishes the curve.
 # With instant times it is any odd static waveshaper x·g(|x|): it wins pedalboard's Distortion (tanh).
-# `multichorus` (3 voices, each with its own LFO, delays up to 100 ms: SoX's 3-voice chorus at 25,
-# 55 and 85 ms) is tried only when the chorus leads or comes close: its analysis runs once per voice
-# and delay band (5 bands), ≈ 75 s on 42 s of training audio.
+# `multichorus` (4 voices, each with its own LFO, delays up to 100 ms: SoX's 3-voice chorus at 25,
+# 55 and 85 ms; Calf's MultiChorus, 2 voices × 2 stereo sides in one band) is tried only when the
+# chorus leads or comes close: its analysis runs once per voice and delay band (5 bands), plus the
+# tap map (fxcore.models.tap_map): ≈ 75 s with 3 voices on 42 s of training audio, 222 s (trial
+# included) with 4 on the Calf MultiChorus bench row. Four voices, not
+# three: with three, a Calf MultiChorus render (four taps) held out 0.26, with four 0.015.
 # `phaser` (all-pass cascade, one voice or a stereo pair in anti-phase summed to mono) is tried only
 # when the chorus or the multichorus leads or comes close, as on Calf Phaser (the chorus led at
 # 0.073): its analysis (notch tracking over 60 s and a Nelder–Mead polish) took 35–50 s on 30 s of
@@ -87,7 +90,7 @@ FAMILIES: dict[str, Family] = {
                                             "filter_taps": 32, "wrap_max_ms": WRAP_MAX_MS}),
                      {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300}, trial_steps=300),
     "multichorus": Family(ModelConfig("chorus", {"max_delay_ms": 100.0, "min_delay_ms": 0.05, "interpolation": "auto",
-                                                 "voices": 3, "wrap_max_ms": WRAP_MAX_MS,
+                                                 "voices": 4, "wrap_max_ms": WRAP_MAX_MS,
                                                  "refine_span_seconds": REFINE_SPAN_SECONDS}),
                           {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300},
                           trial_steps=300, after=("chorus",)),

@@ -12,8 +12,12 @@
 stereo chorus's two sides summed to mono: Calf's MultiChorus is 2 voices × 2 sides at other LFO
 phases). `initialise` adds them one at a time, each the analysis below run once per delay band
 (`delay_windows`: 3× wide, 2× apart) on what the voices before leave unexplained, or voice 0's LFO
-at another phase (16 offsets) — whichever least-squares mix leaves the smallest residual; Adam
-then refines all of them. Over the full range the best single delay per frame jumps between
+at another phase (16 offsets), or a tap of the tap map (fxcore.models.tap_map: per-frame impulse
+responses, the rate from their periodicity, sinusoidal tap curves by a Hough search) — whichever
+least-squares mix leaves the smallest residual; the taps the map found at one rate, taken together,
+replace that greedy set when they fit the analysis span better (Calf's MultiChorus: four taps in
+one band at one rate, which voice by voice the analysis does not separate). Adam then refines all
+of them. Over the full range the best single delay per frame jumps between
 voices and the path through it is nobody's curve (SoX's 3-voice chorus: 3.0 ± 5.4 ms at 0.094 Hz;
 per band each of its voices is found to 0.03 ms and 3e-4 Hz).
 `refine_span_seconds` > `refine_seconds`: after the refinement on the first seconds, a second one
