@@ -189,8 +189,9 @@ class ChorusFit:
         least-squares mix on (x, y); the best rate's (ESR on the analysis span xa, ya; state), or None.
 
         Voice by voice over every candidate, the one tap that best fits alone can be none of them: on
-        Calf's MultiChorus (four taps at 0.5 Hz) a 3-voice fit took a 1 Hz curve first and held out
-        0.26; four taps at 0.5 Hz at once, 0.015. The model's state is restored."""
+        Calf's MultiChorus (four taps at 0.5 Hz) a 3-voice fit took a 1 Hz tap-map curve first (held
+        out 0.26). On a render at 0.7 Hz with the voices 90° apart, this picked Calf's four taps within
+        0.04 ms and 3° (ESR 0.030 on 8 s before refinement). The model's state is restored."""
         kept, best = copy.deepcopy(self.state_dict()), None
         for rate in dict.fromkeys(c["rate_hz"] for c in mapped):
             group = [c for c in mapped if c["rate_hz"] == rate]
