@@ -396,8 +396,9 @@ def test_multichorus_finds_the_four_taps_of_calf_multichorus_in_one_delay_band()
     print(found, esr)
     one = 1e3 / SR
     for (centre, depth, rate, _), truth in zip(found, [6.0, 6.0, 7.0, 7.0]):
-        # measured within 0.02 ms and 0.01 ms; rates 1e-4…4e-3 off (each voice refines its own rate)
-        assert abs(centre - truth - one) < 0.05 and abs(depth - 2.0) < 0.05 and abs(rate / 0.7 - 1) < 5e-3
+        # measured: centres within 0.01 ms, depths 0.012–0.043 ms short, rates 4e-5…3.8e-3 off (each
+        # voice refines its own rate)
+        assert abs(centre - truth - one) < 0.05 and abs(depth - 2.0) < 0.08 and abs(rate / 0.7 - 1) < 5e-3
     for a, b in (found[:2], found[2:]):  # the two sides of each voice in anti-phase
         assert abs((a[3] - b[3]) % 360 - 180) < 5
     assert abs((found[2][3] - found[0][3]) % 180 - 90) < 5  # voice 1 is vphase ahead of voice 0 (mod the sides)
