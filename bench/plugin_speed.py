@@ -28,6 +28,7 @@ from fxcore.validate import load_config
 from fxcore.errors import FxcoreError
 from fxcore.export import export_lv2
 from fxcore.export.bundle import compiler
+from fxcore.families import FAMILIES
 from fxcore.model_io import save_model
 from fxcore.models import build_model
 from fxcore.synth import synthesize_track
@@ -37,9 +38,11 @@ from .stamp import commit
 
 HERE = Path(__file__).resolve().parent
 # Not in config.yaml: NAM-style recurrent sizes, the families `model: auto` can choose (fxcore/families.py)
-# with their candidate params, a hybrid around a chorus, and the phaser at its defaults.
+# with their candidate params (the hybrid around an ir: auto's drive_then_echo until 2026-12-06), a
+# hybrid around a chorus, and the phaser at its defaults.
 EXTRA = [("lstm", {"hidden_size": 24}), ("gru", {"hidden_size": 24}), ("tremolo", {}),
          ("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),
+         ("series", FAMILIES["drive_then_echo"].model.params),
          ("hybrid", {"block": "chorus", "block_params": {"max_delay_ms": 100.0}}), ("phaser", {})]
 
 
@@ -144,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         merged = [new.pop((r["family"], r["params"]), r) for r in old]
         rows = merged + list(new.values())
     with open(args.out, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")  # as committed (LF)
         w.writeheader()
         w.writerows(rows)
     print(f"wrote {args.out} ({stamp['machine']}; commit {stamp['commit']})")

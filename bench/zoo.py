@@ -117,7 +117,7 @@ ROWS: dict[str, Row] = {r.key: r for r in (
     Row("gx_amp", "drive", "lv2", [{"uri": GX + "gx_amp#GUITARIX"}], WH, 0.02, MONO),
     # --- chains of two
     Row("drive_echo", "chain", "sox", [{"overdrive": [15, 20]}, {"echo": [0.8, 0.6, 220, 0.4]}],
-        {"name": "hybrid", "params": {"block": "ir", "block_params": {"seconds": 0.4}}}, 0.02),
+        {"name": "series", "params": dict(FAMILIES["drive_then_echo"].model.params)}, 0.02),
     Row("comp_amp", "chain", "sox", [{"compand": ["0.005,0.15", "6:-50,-50,-20,-12,0,-6", -3, -90]},
                                      {"ladspa": AMPVTS}], WH_DYN, 0.02),
     Row("eq_chorus", "chain", "sox", [{"equalizer": [2000, "1q", 6]}, {"chorus": [0.7, 0.9, 30, 0.5, 0.6, 1.5, "-t"]}],

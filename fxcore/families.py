@@ -40,6 +40,9 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # curve: 198 fits, ≈ 10 s on 30 s of audio on the 2-core CPU), then the gain-smoothed-in-dB
 # topology by L-BFGS (≈ 4 s on 12 s, the trial ≈ 40 s in all); its trial only polishes the curve.
 # With instant times it is any odd static waveshaper x·g(|x|): it wins pedalboard's Distortion (tanh).
+# It is tried only when wiener_hammerstein or dynamics (the static and the level-dependent curve it
+# refines) leads or comes within auto.AFTER_MARGIN: its trial took 72 s of the 240 s budget on the
+# SoX overdrive → echo bench row, where an `ir` led and both were 2.3× behind it.
 # `multichorus` (4 voices, each with its own LFO, delays up to 100 ms: SoX's 3-voice chorus at 25,
 # 55 and 85 ms; Calf's MultiChorus, 2 voices × 2 stereo sides in one band) is tried only when the
 # chorus leads or comes close: its analysis runs once per voice and delay band (5 bands), plus the
@@ -59,7 +62,7 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # load (same config, same bytes out). One step with each family's windows costs (ms, measured on
 # 2026-12-01 on the project's 2-core CPU, load average ≈ 1, 12 s SoX render, validation excluded):
 #   tremolo 166, ir 157, feedback_delay 106, wiener_hammerstein 9, dynamics 65, chorus 4,
-#   drive_then_echo 154
+#   drive_then_echo 154 (then a hybrid; the series below ≈ 55, 16 384 × 8 chunks)
 # — a 40-fold spread, so each family has its own `trial_steps`: ≈ 8 s of steps on that CPU for the
 # costly ones (50 × 166 ms …), 600 for WH (5.4 s: its nonlinear branch needs a few hundred steps to
 # show), the chorus's own max_steps (300) for the chorus. The chorus is cheap per step: its cost is
@@ -74,6 +77,17 @@ DELAY_LINES = ("chorus", "multichorus")
 # 1.1–1.5e-3 right after `initialise`). Like the flanger's fit_span_seconds, it assumes the span is
 # one track heard from its start (a recorded take; the chorus drops the stage if it hurts).
 REFINE_SPAN_SECONDS = 30.0
+# `drive_then_echo` is a series: a Wiener–Hammerstein drive, then a 1 s `ir` for the echo
+# (fxcore.models.series). It trains in consecutive 16 384-sample chunks (truncated BPTT: the IR's
+# state carries the drive's past output, so the echoes of earlier chunks are in the forward pass
+# while the windows stay short) with its IR taps at tap_scale 0.2: at the `ir`'s own 1e-3 (sized
+# for reverb tails) the taps stayed where `initialise` put them (moved < 1e-3), biased by a drive
+# it did not know yet. Validation ESR on SoX pairs of FluidSynth + synthetic audio (dev settings,
+# not bench rows): `overdrive 10 30` → `echo 0.8 0.7 150 0.5`, 60 s of training: hybrid(ir)
+# (until 2026-12-06 this family) 0.023, series (tap_scale 1e-3) 0.0066; `overdrive 18 25` → `echo 0.7 0.6 300 0.45`,
+# 120 s: hybrid 0.136, series with tap_scale 1e-3 0.032, 1e-2 0.015, 5e-2 0.0063, 0.2 0.0043,
+# 1 0.0087 (the drive alone, as a wiener_hammerstein in its own windows: 0.0020).
+SERIES_ECHO = {"seconds": 1.0, "trim": True, "tap_scale": 0.2}
 # In order of cost (cheapest closed-form fits first), so `good_enough` can end the search early.
 FAMILIES: dict[str, Family] = {
     "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
@@ -82,10 +96,11 @@ FAMILIES: dict[str, Family] = {
     "feedback_delay": Family(ModelConfig("feedback_delay", {}), {**LONG, "segment_samples": 98304}, trial_steps=75),
     "wiener_hammerstein": Family(ModelConfig("wiener_hammerstein", {}), {"segment_samples": 4096, "batch_size": 8},
                                  trial_steps=600),
-    "compressor": Family(ModelConfig("compressor", {"fit_seconds": 30.0}),
-                         {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 300}, trial_steps=20),
     "dynamics": Family(ModelConfig("wiener_hammerstein", {"dynamics": True}),
                        {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 1500}, trial_steps=120),
+    "compressor": Family(ModelConfig("compressor", {"fit_seconds": 30.0}),
+                         {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 300}, trial_steps=20,
+                         after=("wiener_hammerstein", "dynamics")),
     "chorus": Family(ModelConfig("chorus", {"max_delay_ms": 40.0, "min_delay_ms": 0.05, "interpolation": "auto",
                                             "filter_taps": 32, "wrap_max_ms": WRAP_MAX_MS}),
                      {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300}, trial_steps=300),
@@ -94,8 +109,11 @@ FAMILIES: dict[str, Family] = {
                                                  "refine_span_seconds": REFINE_SPAN_SECONDS}),
                           {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300},
                           trial_steps=300, after=("chorus",)),
-    "drive_then_echo": Family(ModelConfig("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),
-                              {**LONG, "segment_samples": 65536, "max_steps": 1500}, trial_steps=50),
+    "drive_then_echo": Family(ModelConfig("series", {"first": {"name": "wiener_hammerstein", "params": {}},
+                                                     "second": {"name": "ir", "params": SERIES_ECHO}}),
+                              {"segment_samples": 16384, "warmup_samples": 12000, "batch_size": 8, "val_every": 50,
+                               "sampler": "random_sequential", "sequence_chunks": 8, "max_steps": 3000},
+                              trial_steps=300),
     "phaser": Family(ModelConfig("phaser", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
                                                  "max_steps": 300}, trial_steps=20, after=DELAY_LINES),
     "flanger": Family(ModelConfig("flanger", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
