@@ -42,7 +42,8 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # With instant times it is any odd static waveshaper x·g(|x|): it wins pedalboard's Distortion (tanh).
 # It is tried only when wiener_hammerstein or dynamics (the static and the level-dependent curve it
 # refines) leads or comes within auto.AFTER_MARGIN: its trial took 72 s of the 240 s budget on the
-# SoX overdrive → echo bench row, where an `ir` led and both were 2.3× behind it.
+# SoX overdrive → echo bench row (a run of the series before this gate; not a commit's code), where
+# an `ir` led and both were 2.3× behind it.
 # `multichorus` (4 voices, each with its own LFO, delays up to 100 ms: SoX's 3-voice chorus at 25,
 # 55 and 85 ms; Calf's MultiChorus, 2 voices × 2 stereo sides in one band) is tried only when the
 # chorus leads or comes close: its analysis runs once per voice and delay band (5 bands), plus the
@@ -62,7 +63,7 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # load (same config, same bytes out). One step with each family's windows costs (ms, measured on
 # 2026-12-01 on the project's 2-core CPU, load average ≈ 1, 12 s SoX render, validation excluded):
 #   tremolo 166, ir 157, feedback_delay 106, wiener_hammerstein 9, dynamics 65, chorus 4,
-#   drive_then_echo 154 (then a hybrid; the series below ≈ 55, 16 384 × 8 chunks)
+#   drive_then_echo 154 (then a hybrid; the series below ≈ 55 with validation, 16 384 × 8 chunks)
 # — a 40-fold spread, so each family has its own `trial_steps`: ≈ 8 s of steps on that CPU for the
 # costly ones (50 × 166 ms …), 600 for WH (5.4 s: its nonlinear branch needs a few hundred steps to
 # show), the chorus's own max_steps (300) for the chorus. The chorus is cheap per step: its cost is

@@ -491,6 +491,23 @@ def test_the_flanger_and_phaser_follow_either_delay_line_family():
     assert _gated(ranking, "flanger", DEFAULT_CANDIDATES, clean_esr=0.5) == "chorus or multichorus"
 
 
+
+def test_the_compressor_follows_wiener_hammerstein_or_dynamics():
+    from fxcore.auto import _gated
+    from fxcore.families import DEFAULT_CANDIDATES, FAMILIES
+
+    order = list(FAMILIES)  # both bases are ranked before the compressor's turn
+    assert order.index("compressor") > max(order.index("wiener_hammerstein"), order.index("dynamics"))
+    # SoX overdrive → echo (bench row drive_echo, 2026-12-06): an ir led, both bases 2.3× behind it
+    ranking = [{"family": "ir", "val_esr": 0.0868}, {"family": "wiener_hammerstein", "val_esr": 0.2041},
+               {"family": "dynamics", "val_esr": 0.2081}]
+    assert _gated(ranking, "compressor", DEFAULT_CANDIDATES) == "wiener_hammerstein or dynamics"
+    # guitarix DS-1 (bench row gx_ds1): the static net led, dynamics 1.04× behind it
+    ranking = [{"family": "wiener_hammerstein", "val_esr": 0.0537}, {"family": "dynamics", "val_esr": 0.0558}]
+    assert _gated(ranking, "compressor", DEFAULT_CANDIDATES) == ""
+    ranking = [{"family": "ir", "val_esr": 0.05}, {"family": "dynamics", "val_esr": 0.06}]  # a compressor's leveller
+    assert _gated(ranking, "compressor", DEFAULT_CANDIDATES) == ""
+
 # Calf Phaser: 4 first-order all-passes swept by a triangle LFO in cents (base 1000 Hz, 4000 cents,
 # coefficient from tan(π/2·f/sr): the model's f0 is half of Calf's), feedback 0.3, wet 0.5; the right
 # channel's LFO 180° ahead, and the bench averages the two channels (the row calf_phaser).
