@@ -88,6 +88,15 @@ REFINE_SPAN_SECONDS = 30.0
 # (until 2026-12-06 this family) 0.023, series (tap_scale 1e-3) 0.0066; `overdrive 18 25` → `echo 0.7 0.6 300 0.45`,
 # 120 s: hybrid 0.136, series with tap_scale 1e-3 0.032, 1e-2 0.015, 5e-2 0.0063, 0.2 0.0043,
 # 1 0.0087 (the drive alone, as a wiener_hammerstein in its own windows: 0.0020).
+# It is tried only when the `ir` (the echo's linear part alone) leads or comes within
+# auto.AFTER_MARGIN: its trial (≈ 25 s of IR fit + 300 steps) took 34–51 s on every bench row, and it
+# won only where the `ir` had led (SoX overdrive → echo, caps Plate, guitarix amp; validation
+# rankings in the bench's train.json, 2026-12-06); where the drive dominates the ir was 2.3–3.7×
+# behind (guitarix DS-1, caps AmpVTS + cab, compressor → amp) and on every modulation row 1.2–7 700×.
+# Dev pairs (SoX, not bench rows): `overdrive 18 25` → `echo 0.7 0.6 300 0.45`: ir 0.14, WH 0.29,
+# the series 0.032 — tried and wins; `overdrive 30 20` → `echo 0.8 0.5 250 0.35`: WH 0.153, ir
+# 0.379, the series 0.170 after its trial — skipped by the gate, and ranked behind the WH without it:
+# a heavy drive before an echo is not found either way.
 SERIES_ECHO = {"seconds": 1.0, "trim": True, "tap_scale": 0.2}
 # In order of cost (cheapest closed-form fits first), so `good_enough` can end the search early.
 FAMILIES: dict[str, Family] = {
@@ -114,7 +123,7 @@ FAMILIES: dict[str, Family] = {
                                                      "second": {"name": "ir", "params": SERIES_ECHO}}),
                               {"segment_samples": 16384, "warmup_samples": 12000, "batch_size": 8, "val_every": 50,
                                "sampler": "random_sequential", "sequence_chunks": 8, "max_steps": 3000},
-                              trial_steps=300),
+                              trial_steps=300, after=("ir",)),
     "phaser": Family(ModelConfig("phaser", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
                                                  "max_steps": 300}, trial_steps=20, after=DELAY_LINES),
     "flanger": Family(ModelConfig("flanger", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,

@@ -508,6 +508,22 @@ def test_the_compressor_follows_wiener_hammerstein_or_dynamics():
     ranking = [{"family": "ir", "val_esr": 0.05}, {"family": "dynamics", "val_esr": 0.06}]  # a compressor's leveller
     assert _gated(ranking, "compressor", DEFAULT_CANDIDATES) == ""
 
+
+def test_the_drive_then_echo_series_follows_the_ir():
+    from fxcore.auto import _gated
+    from fxcore.families import DEFAULT_CANDIDATES, FAMILIES
+
+    assert list(FAMILIES).index("drive_then_echo") > list(FAMILIES).index("ir")
+    # the bench's validation rankings (2026-12-06) before the series' turn, clean input ≈ 0.3–1.3
+    drive_echo = [{"family": "ir", "val_esr": 0.0868}, {"family": "wiener_hammerstein", "val_esr": 0.2041}]
+    gx_ds1 = [{"family": "wiener_hammerstein", "val_esr": 0.0537}, {"family": "ir", "val_esr": 0.1274}]
+    chorus = [{"family": "chorus", "val_esr": 0.0031}, {"family": "ir", "val_esr": 0.25}]
+    assert _gated(drive_echo, "drive_then_echo", DEFAULT_CANDIDATES) == ""
+    assert _gated(gx_ds1, "drive_then_echo", DEFAULT_CANDIDATES, clean_esr=1.3) == "ir"
+    assert _gated(chorus, "drive_then_echo", DEFAULT_CANDIDATES, clean_esr=0.45) == "ir"
+    # when the lead leaves more than half of the clean input's error, it is tried all the same
+    assert _gated(gx_ds1, "drive_then_echo", DEFAULT_CANDIDATES, clean_esr=0.1) == ""
+
 # Calf Phaser: 4 first-order all-passes swept by a triangle LFO in cents (base 1000 Hz, 4000 cents,
 # coefficient from tan(π/2·f/sr): the model's f0 is half of Calf's), feedback 0.3, wet 0.5; the right
 # channel's LFO 180° ahead, and the bench averages the two channels (the row calf_phaser).
