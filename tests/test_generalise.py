@@ -493,7 +493,6 @@ def test_the_flanger_and_phaser_follow_either_delay_line_family():
     assert _gated(ranking, "flanger", DEFAULT_CANDIDATES, clean_esr=0.5) == "chorus or multichorus"
 
 
-
 def test_the_compressor_follows_wiener_hammerstein_or_dynamics():
     from fxcore.auto import _gated
     from fxcore.families import DEFAULT_CANDIDATES, FAMILIES
@@ -511,6 +510,27 @@ def test_the_compressor_follows_wiener_hammerstein_or_dynamics():
     assert _gated(ranking, "compressor", DEFAULT_CANDIDATES) == ""
 
 
+def test_the_compressors_log_fit_stops_when_its_loss_stalls():
+    from scipy.optimize import OptimizeResult, minimize
+
+    from fxcore.models.compressor import STALL_ITERATIONS, _stop_when_stalled
+
+    def stops_at(fall_per_iteration: float) -> int | None:
+        callback = _stop_when_stalled()
+        for i in range(300):
+            try:
+                callback(OptimizeResult(fun=0.38 * (1.0 - fall_per_iteration) ** i))
+            except StopIteration:
+                return i
+        return None
+    assert stops_at(1e-4) == STALL_ITERATIONS    # a drive's 0.381 → 0.369 over 280 iterations: stopped
+    assert stops_at(2e-3) is None                # 4 % per 20 iterations: still learning, not stopped
+    # inside L-BFGS: a converging fit reaches the same optimum with the callback
+    quad = lambda p: (float((p - 3.0) @ (p - 3.0)), 2.0 * (p - 3.0))  # noqa: E731
+    res = minimize(quad, np.zeros(4), jac=True, method="L-BFGS-B", callback=_stop_when_stalled())
+    assert np.allclose(res.x, 3.0)
+
+
 def test_the_drive_then_echo_series_follows_the_ir():
     from fxcore.auto import _gated
     from fxcore.families import DEFAULT_CANDIDATES, FAMILIES
@@ -525,6 +545,7 @@ def test_the_drive_then_echo_series_follows_the_ir():
     assert _gated(chorus, "drive_then_echo", DEFAULT_CANDIDATES, clean_esr=0.45) == "ir"
     # when the lead leaves more than half of the clean input's error, it is tried all the same
     assert _gated(gx_ds1, "drive_then_echo", DEFAULT_CANDIDATES, clean_esr=0.1) == ""
+
 
 # Calf Phaser: 4 first-order all-passes swept by a triangle LFO in cents (base 1000 Hz, 4000 cents,
 # coefficient from tan(π/2·f/sr): the model's f0 is half of Calf's), feedback 0.3, wet 0.5; the right
