@@ -39,8 +39,7 @@ from .stamp import commit
 HERE = Path(__file__).resolve().parent
 # Not in config.yaml: NAM-style recurrent sizes, the families `model: auto` can choose (fxcore/families.py)
 # with their candidate params (the hybrid around an ir: auto's drive_then_echo until 2026-12-06; the
-# wiener_hammerstein family's longer filters), a
-# hybrid around a chorus, and the phaser at its defaults.
+# wiener_hammerstein family's longer filters), a hybrid around a chorus, and the phaser at its defaults.
 EXTRA = [("lstm", {"hidden_size": 24}), ("gru", {"hidden_size": 24}), ("tremolo", {}),
          ("hybrid", {"block": "ir", "block_params": {"seconds": 1.0}}),
          ("series", FAMILIES["drive_then_echo"].model.params),
