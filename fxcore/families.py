@@ -105,7 +105,13 @@ SERIES_ECHO = {"seconds": 1.0, "trim": True, "tap_scale": 0.2}
 # two nets in series 0.038, an LSTM of 32 0.19, taps 64/512 0.031 (0.030 in 8 192-sample windows),
 # 64/2 048 0.028; guitarix DS-1 at DRIVE 0.35: defaults 0.0071, 64/512 0.0034, 64/2 048 0.0145 (both in
 # 8 192-sample windows; the family keeps 4 096, 0.031 against 0.030 on the AmpVTS pair).
-WH_LONG = {"taps_in": 64, "taps_out": 512}
+# It also puts four learned first-order high-passes before the branches, starting an octave below the
+# training audio's lowest excited frequency (models.wiener_hammerstein: the FIRs pass unheard sub-bass
+# at their mid-band gain). Same dev pairs, 120 s, with a validation split of a steel-guitar riff and a
+# picked bass line (GM 34, notes from 28: lower than any training note; not the bench's test pieces):
+# AmpVTS + cab 0.025 → 0.0092, guitarix amp (PreGain 6, model 3, tonestack 5) 0.053 → 0.038, DS-1
+# 0.0023 → 0.0018. Four high-passes at 20 Hz: 0.014 and 0.038; two: 0.016 and 0.045.
+WH_LONG = {"taps_in": 64, "taps_out": 512, "highpass": 4, "highpass_hz": None}
 # In order of cost (cheapest closed-form fits first), so `good_enough` can end the search early.
 FAMILIES: dict[str, Family] = {
     "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,

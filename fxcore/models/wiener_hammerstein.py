@@ -22,6 +22,20 @@ The envelopes are features of the input only (no gradient flows through them); t
 computer MLP_g learns threshold, ratio, knee and which time constants match. The envelopes
 need a warm-up of a few release times: set `train.warmup_samples` accordingly.
 
+Input high-pass (`highpass: N`, off by default): x first goes through N first-order high-passes
+(bilinear transform, prewarped: H_k(z) = g_k(1 − z⁻¹)/(1 − p_k z⁻¹), p_k = (1 − K_k)/(1 + K_k),
+g_k = 1/(1 + K_k), K_k = tan(π f_k/fs)), each break frequency f_k ≥ HP_MIN_HZ learned. Why: the
+FIRs cannot represent a response below the lowest frequency they were trained on (a 512-tap FIR
+resolves 94 Hz, and no data moves it there), so they pass unheard sub-bass at their mid-band
+gain. An amp's coupling capacitors and cabinet cut it: on the bench's guitarix amp a bass line
+(41 Hz, lower than any training note) came out at +10 dB where the amp gives −28 dB. With
+`highpass_hz: null` the sections start from the data: from half the lowest frequency where the
+training input's third-octave spectrum is within 40 dB of its peak (`coverage_edge_hz`), spread
+over half an octave above. The prior this states: what the training audio never excited is cut,
+as guitar electronics do below their band. Training and rendering apply the cascade's impulse
+response truncated to HP_TAPS samples (the tail beyond is < 1e-8 of the peak at HP_MIN_HZ with
+four sections); exported plugins run the recursion.
+
 Streaming state: the last `context` input samples and the envelopes' last values.
 """
 
@@ -32,6 +46,7 @@ from typing import Any, Sequence
 import numba
 import numpy as np
 import torch
+from scipy import signal
 from torch import nn
 
 from ..errors import FxcoreError
@@ -70,6 +85,28 @@ def _fft_fir(x: torch.Tensor, h: torch.Tensor, out_len: int) -> torch.Tensor:
     return torch.fft.irfft(spec, n=n)[:, x.shape[-1] - out_len:x.shape[-1]]
 
 
+HP_MIN_HZ = 20.0
+HP_TAPS = 8192
+
+
+def highpass_ir(log_hz: torch.Tensor, sample_rate: int, taps: int = HP_TAPS) -> torch.Tensor:
+    """Impulse response (taps,) of the first-order high-pass cascade at f_k = HP_MIN_HZ·exp(log_hz_k)."""
+    f = HP_MIN_HZ * torch.exp(log_hz.clamp(min=0.0))
+    k = torch.tan(torch.pi * f / sample_rate)
+    p, g = (1 - k) / (1 + k), 1 / (1 + k)
+    z1 = torch.exp(-1j * torch.linspace(0, torch.pi, taps + 1, dtype=torch.float64))  # e^{−jω}, N = 2·taps grid
+    h = torch.prod(g.double()[:, None] * (1 - z1) / (1 - p.double()[:, None] * z1), dim=0)
+    return torch.fft.irfft(h, n=2 * taps)[:taps].to(log_hz.dtype)
+
+
+def coverage_edge_hz(x: np.ndarray, sample_rate: int, below_peak_db: float = 40.0) -> float:
+    """Lowest frequency where x's third-octave-smoothed spectrum is within below_peak_db of its peak."""
+    f, p = signal.welch(x, sample_rate, nperseg=min(len(x), 16384))
+    db = 10 * np.log10(p + 1e-30)
+    smooth = np.array([db[(f >= fc * 2 ** (-1 / 6)) & (f <= fc * 2 ** (1 / 6))].max() for fc in f[1:]])
+    return float(f[1:][np.argmax(smooth >= db.max() - below_peak_db)])
+
+
 def _mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:
     mlp = nn.Sequential(nn.Linear(n_in, hidden), FastTanh(), nn.Linear(hidden, hidden), FastTanh(),
                         nn.Linear(hidden, n_out))
@@ -85,7 +122,9 @@ class WienerHammerstein(EffectModel):
     params: branches (C), hidden (MLP width), taps_in, taps_out, linear_taps, tap_scale (FIR taps
     are tap_scale·parameters, so Adam's ≈ lr-sized steps suit small taps), dynamics (bool),
     attack_ms / release_ms (the envelope grid: every attack with every release), fit_seconds
-    (training audio used by the least-squares initialisation).
+    (training audio used by the least-squares initialisation), highpass (N first-order input
+    high-passes, 0 = none), highpass_hz (their initial break frequency, ≥ HP_MIN_HZ; null: from the
+    training audio's lowest excited frequency, see the module doc).
     """
 
     render_chunk = 1 << 14  # activations of a 16k-sample chunk stay in cache: faster than longer chunks
@@ -93,12 +132,17 @@ class WienerHammerstein(EffectModel):
     def __init__(self, sample_rate: int, branches: int = 8, hidden: int = 16, taps_in: int = 16,
                  taps_out: int = 128, linear_taps: int = 256, tap_scale: float = 0.05, dynamics: bool = False,
                  attack_ms: Sequence[float] = (0.1, 1.0, 5.0), release_ms: Sequence[float] = (10.0, 50.0, 200.0),
-                 fit_seconds: float = 60.0):
+                 fit_seconds: float = 60.0, highpass: int = 0, highpass_hz: float | None = HP_MIN_HZ):
         super().__init__(sample_rate)
         if min(branches, hidden, taps_in, taps_out, linear_taps) < 1 or tap_scale <= 0:
             raise FxcoreError("wiener_hammerstein needs branches, hidden, taps_in, taps_out, linear_taps ≥ 1 and "
                               f"tap_scale > 0; got {branches}, {hidden}, {taps_in}, {taps_out}, {linear_taps}, "
                               f"{tap_scale}", None, "fix model.params")
+        self.highpass_from_data = highpass_hz is None
+        highpass_hz = HP_MIN_HZ if highpass_hz is None else highpass_hz
+        if highpass < 0 or highpass_hz < HP_MIN_HZ or highpass_hz >= sample_rate / 2:
+            raise FxcoreError(f"wiener_hammerstein needs highpass ≥ 0 and {HP_MIN_HZ:g} Hz ≤ highpass_hz < "
+                              f"{sample_rate / 2:g} Hz; got {highpass}, {highpass_hz}", None, "fix model.params")
         self.taps_in, self.taps_out, self.tap_scale = int(taps_in), int(taps_out), float(tap_scale)
         self.fit_seconds = float(fit_seconds)
         # Input FIRs start as scaled identities (newest tap) with a spread of gains, so the
@@ -118,18 +162,44 @@ class WienerHammerstein(EffectModel):
             self.register_buffer("attack", torch.tensor([_one_pole(p[0], sample_rate) for p in pairs]))
             self.register_buffer("release", torch.tensor([_one_pole(p[1], sample_rate) for p in pairs]))
             self.gain = _mlp(len(pairs), hidden, 1)
+        # Spread the initial break frequencies over half an octave so the sections' gradients differ.
+        self.hp_log_hz = (nn.Parameter(torch.log(highpass_hz / HP_MIN_HZ * torch.logspace(0.0, 0.15, int(highpass))))
+                          if highpass else None)
         self._context = max(self.taps_in + self.taps_out - 2, int(linear_taps) - 1)
+        self._hp_context = HP_TAPS - 1 if highpass else 0
 
     @property
     def receptive_field(self) -> int:
-        """1 + the longest FIR path (the envelopes' memory is not counted: see warm-up in the doc)."""
+        """1 + the longest FIR path; the envelopes' and the high-pass's memory are not counted (as `ir`'s).
+
+        Counting the high-pass's HP_TAPS would forbid the family's 4 096-sample windows; its tail past
+        the FIRs' context is a low-passed echo of the window's start at ≤ p^context of its level.
+        """
         return self._context + 1
+
+    @property
+    def memory_samples(self) -> int:
+        """The input history an output sample depends on: FIRs plus the high-pass's truncated response."""
+        return self._context + self._hp_context + 1
+
+    def highpassed(self, x: torch.Tensor, cold: bool = False) -> torch.Tensor:
+        """x (B, N) through the input high-pass: its last N − (HP_TAPS − 1) samples, or all N when `cold`
+        (x starts after silence: only the first N taps of the response can reach it, a shorter FFT)."""
+        if not self._hp_context:
+            return x
+        h = highpass_ir(self.hp_log_hz, self.sample_rate)
+        if cold:
+            return _fft_fir(x[:, None], h[None, :x.shape[1]], x.shape[1])
+        return _fft_fir(x[:, None], h[None], x.shape[1] - self._hp_context)
 
     def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
         """x (B, T) → y (B, T); state = (last `context` inputs, envelope values (B, K) or None)."""
         t = x.shape[1]
         past, env = (None, None) if state is None else state
-        xx, past = with_context(x, past, self._context)
+        cold = past is None
+        xx, past = with_context(x, past, self._context + self._hp_context)
+        # From silence (training windows) the high-pass's leading zeros are skipped, not convolved.
+        xx = self.highpassed(xx[:, self._hp_context:] if cold else xx, cold)
         n_out = t + self.taps_out - 1
         u = nn.functional.conv1d(xx[:, None, -(n_out + self.taps_in - 1):], (self.a * self.tap_scale)[:, None, :])
         v = self.mlp(u.transpose(1, 2)).transpose(1, 2) + u  # the MLP learns the deviation from linear
@@ -154,6 +224,12 @@ class WienerHammerstein(EffectModel):
         """Least-squares fit of the linear path l (the nonlinear branches start silent)."""
         n = min(len(clean), int(self.fit_seconds * self.sample_rate))
         with torch.no_grad():
+            if self._hp_context and self.highpass_from_data:
+                edge = coverage_edge_hz(clean[:n], self.sample_rate)
+                start = max(HP_MIN_HZ, edge / 2) * torch.logspace(0.0, 0.15, self.hp_log_hz.shape[0])
+                self.hp_log_hz.copy_(torch.log(start / HP_MIN_HZ))
+            if self._hp_context:  # the linear path sees the high-passed input
+                clean = self.highpassed(torch.from_numpy(np.asarray(clean[:n], np.float32))[None], cold=True)[0].numpy()
             # The branches start as Σ_c b_c·a_c = mean input gain × identity: remove it from the LS target.
             ident = float((self.a[:, -1] * self.b[:, 0]).sum() * self.tap_scale ** 2)
             h = ls_fir(clean[:n], np.asarray(target[:n], dtype=np.float64) - ident * clean[:n], self.lin.shape[0])

@@ -1,6 +1,7 @@
 /* ---- wiener_hammerstein: u = A ⋆ x (C FIRs), v = MLP(u) + u, y = Σ_c B_c ∗ v_c + LIN ∗ x,
- *      with dynamics (WH_K > 0): y ·= 10^(g/20), g = 20·MLP_g(log10(e + 1e-5)), e = peak envelopes of |x|.
- * Needs: WH_C, WH_H, WH_TI, WH_TO, WH_LT, WH_K, arrays WH_A[C·TI] (each row reversed: a convolution), WH_W1/B1, WH_W2/B2, WH_W3/B3,
+ *      with dynamics (WH_K > 0): y ·= 10^(g/20), g = 20·MLP_g(log10(e + 1e-5)), e = peak envelopes of |x|;
+ *      with WH_HP > 0 first-order high-passes x ← g_k(x − x₋₁) + p_k·x_out₋₁ feed the FIRs (not the envelopes).
+ * Needs: WH_C, WH_H, WH_TI, WH_TO, WH_LT, WH_K, WH_HP, with WH_HP > 0 WH_HPG/WH_HPP[HP] (double), arrays WH_A[C·TI] (each row reversed: a convolution), WH_W1/B1, WH_W2/B2, WH_W3/B3,
  * WH_B[C·TO], WH_LIN[LT] and, with WH_K > 0, WH_ATT/WH_REL[K] (double), WH_G1/GB1, WH_G2/GB2, WH_G3/GB3. */
 #define WH_XH ((WH_TI > WH_LT ? WH_TI : WH_LT) - 1)
 
@@ -8,6 +9,9 @@ typedef struct {
     float xh[WH_XH + FX_CHUNK];          /* input: the last WH_XH samples, then the chunk */
     float vh[WH_C][WH_TO - 1 + FX_CHUNK]; /* branch outputs v: the last TO − 1 samples, then the chunk */
     float u[WH_C][FX_CHUNK], z1[WH_H][FX_CHUNK], z2[WH_H][FX_CHUNK], d[WH_C][FX_CHUNK];
+#if WH_HP > 0
+    double hpx[WH_HP], hpy[WH_HP];        /* each section's last input and output */
+#endif
 #if WH_K > 0
     double env[WH_K];
     float f[WH_K][FX_CHUNK], g1[WH_H][FX_CHUNK], g2[WH_H][FX_CHUNK], g[1][FX_CHUNK];
@@ -20,6 +24,20 @@ static void model_free(Model *m) { (void)m; }
 FX_HOT static void model_process(Model *m, const float *x, float *y, int n) {
     float *xn = m->xh + WH_XH; /* xn[i] = x[i]; xn[-k] = x[i − k] */
     memcpy(xn, x, (size_t)n * sizeof(float));
+#if WH_HP > 0
+    for (int k = 0; k < WH_HP; ++k) { /* the model applies this recursion's impulse response (HP_TAPS long) */
+        double x1 = m->hpx[k], y1 = m->hpy[k];
+        const double g = WH_HPG[k], p = WH_HPP[k];
+        for (int i = 0; i < n; ++i) {
+            const double v = (double)xn[i];
+            y1 = g * (v - x1) + p * y1;
+            x1 = v;
+            xn[i] = (float)y1;
+        }
+        m->hpx[k] = x1;
+        m->hpy[k] = y1;
+    }
+#endif
     for (int c = 0; c < WH_C; ++c) { /* u_c = A_c ∗ x: WH_A holds each conv1d kernel reversed */
         for (int i = 0; i < n; ++i) m->u[c][i] = 0.0f;
         fx_conv(m->u[c], WH_A + c * WH_TI, WH_TI, xn, n);
