@@ -498,11 +498,12 @@ def test_the_compressor_follows_wiener_hammerstein_or_dynamics():
     from fxcore.families import DEFAULT_CANDIDATES, FAMILIES
 
     order = list(FAMILIES)  # both bases are ranked before the compressor's turn
-    assert order.index("compressor") > max(order.index("wiener_hammerstein"), order.index("dynamics"))
+    assert order.index("compressor") > max(order.index(f) for f in ("wiener_hammerstein", "wiener_hammerstein_flat",
+                                                                   "dynamics"))
     # SoX overdrive → echo (bench row drive_echo, 2026-12-06): an ir led, both bases 2.3× behind it
     ranking = [{"family": "ir", "val_esr": 0.0868}, {"family": "wiener_hammerstein", "val_esr": 0.2041},
                {"family": "dynamics", "val_esr": 0.2081}]
-    assert _gated(ranking, "compressor", DEFAULT_CANDIDATES) == "wiener_hammerstein or dynamics"
+    assert _gated(ranking, "compressor", DEFAULT_CANDIDATES) == "wiener_hammerstein or wiener_hammerstein_flat or dynamics"
     # guitarix DS-1 (bench row gx_ds1): the static net led, dynamics 1.04× behind it
     ranking = [{"family": "wiener_hammerstein", "val_esr": 0.0537}, {"family": "dynamics", "val_esr": 0.0558}]
     assert _gated(ranking, "compressor", DEFAULT_CANDIDATES) == ""
