@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..models.wiener_hammerstein import HP_MIN_HZ, WienerHammerstein
+from ..models.wiener_hammerstein import WienerHammerstein, highpass_coefficients
 from .cgen import c_array, c_defines, c_source
 from .family import CModel, register_emitter
 
@@ -31,12 +31,12 @@ def emit(model: WienerHammerstein) -> CModel:
         b = model.b * model.tap_scale
         lin = model.lin * model.lin_scale
     k = int(model.attack.shape[0]) if model.dynamics else 0
-    hp = np.empty(0) if model.hp_log_hz is None else model.hp_log_hz.detach().double().clamp(min=0.0).numpy()
+    n_hp = 0 if model.hp_log_hz is None else model.hp_log_hz.shape[0]
     code = c_defines(WH_C=a.shape[0], WH_H=model.mlp[0].out_features, WH_TI=a.shape[1], WH_TO=b.shape[1],
-                     WH_LT=lin.shape[0], WH_K=k, WH_HP=len(hp))
-    if len(hp):  # as models.wiener_hammerstein.highpass_ir: bilinear first-order sections
-        kk = np.tan(np.pi * HP_MIN_HZ * np.exp(hp) / model.sample_rate)
-        code += c_array("WH_HPG", 1 / (1 + kk), dtype=np.float64) + c_array("WH_HPP", (1 - kk) / (1 + kk), dtype=np.float64)
+                     WH_LT=lin.shape[0], WH_K=k, WH_HP=n_hp)
+    if n_hp:  # the sections whose impulse response the model applies, in double
+        g, p = highpass_coefficients(model.hp_log_hz.detach().double(), model.sample_rate)
+        code += c_array("WH_HPG", g, dtype=np.float64) + c_array("WH_HPP", p, dtype=np.float64)
     code += c_array("WH_A", a) + c_array("WH_B", b) + c_array("WH_LIN", lin)
     code += _mlp_arrays("WH_W", "WH_B", model.mlp)
     if k:

@@ -89,11 +89,23 @@ HP_MIN_HZ = 20.0
 HP_TAPS = 8192
 
 
+HP_SPREAD = 0.15  # the sections start spread over 10^0.15 (half an octave) so their gradients differ
+
+
+def highpass_start(hz: float, sections: int) -> torch.Tensor:
+    """log_hz of `sections` break frequencies from `hz` up over HP_SPREAD decades."""
+    return torch.log(hz / HP_MIN_HZ * torch.logspace(0.0, HP_SPREAD, sections))
+
+
+def highpass_coefficients(log_hz: torch.Tensor, sample_rate: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(g_k, p_k) of the bilinear sections g(1 − z⁻¹)/(1 − p z⁻¹) at f_k = HP_MIN_HZ·exp(max(log_hz_k, 0))."""
+    k = torch.tan(torch.pi * HP_MIN_HZ * torch.exp(log_hz.clamp(min=0.0)) / sample_rate)
+    return 1 / (1 + k), (1 - k) / (1 + k)
+
+
 def highpass_ir(log_hz: torch.Tensor, sample_rate: int, taps: int = HP_TAPS) -> torch.Tensor:
     """Impulse response (taps,) of the first-order high-pass cascade at f_k = HP_MIN_HZ·exp(log_hz_k)."""
-    f = HP_MIN_HZ * torch.exp(log_hz.clamp(min=0.0))
-    k = torch.tan(torch.pi * f / sample_rate)
-    p, g = (1 - k) / (1 + k), 1 / (1 + k)
+    g, p = highpass_coefficients(log_hz, sample_rate)
     z1 = torch.exp(-1j * torch.linspace(0, torch.pi, taps + 1, dtype=torch.float64))  # e^{−jω}, N = 2·taps grid
     h = torch.prod(g.double()[:, None] * (1 - z1) / (1 - p.double()[:, None] * z1), dim=0)
     return torch.fft.irfft(h, n=2 * taps)[:taps].to(log_hz.dtype)
@@ -162,9 +174,7 @@ class WienerHammerstein(EffectModel):
             self.register_buffer("attack", torch.tensor([_one_pole(p[0], sample_rate) for p in pairs]))
             self.register_buffer("release", torch.tensor([_one_pole(p[1], sample_rate) for p in pairs]))
             self.gain = _mlp(len(pairs), hidden, 1)
-        # Spread the initial break frequencies over half an octave so the sections' gradients differ.
-        self.hp_log_hz = (nn.Parameter(torch.log(highpass_hz / HP_MIN_HZ * torch.logspace(0.0, 0.15, int(highpass))))
-                          if highpass else None)
+        self.hp_log_hz = nn.Parameter(highpass_start(highpass_hz, int(highpass))) if highpass else None
         self._context = max(self.taps_in + self.taps_out - 2, int(linear_taps) - 1)
         self._hp_context = HP_TAPS - 1 if highpass else 0
 
@@ -226,8 +236,7 @@ class WienerHammerstein(EffectModel):
         with torch.no_grad():
             if self._hp_context and self.highpass_from_data:
                 edge = coverage_edge_hz(clean[:n], self.sample_rate)
-                start = max(HP_MIN_HZ, edge / 2) * torch.logspace(0.0, 0.15, self.hp_log_hz.shape[0])
-                self.hp_log_hz.copy_(torch.log(start / HP_MIN_HZ))
+                self.hp_log_hz.copy_(highpass_start(max(HP_MIN_HZ, edge / 2), self.hp_log_hz.shape[0]))
             if self._hp_context:  # the linear path sees the high-passed input
                 clean = self.highpassed(torch.from_numpy(np.asarray(clean[:n], np.float32))[None], cold=True)[0].numpy()
             # The branches start as Σ_c b_c·a_c = mean input gain × identity: remove it from the LS target.
