@@ -98,18 +98,25 @@ def make_pair(cfg: Config, effect: EffectConfig, work: Path, seconds: float, see
     return dataset
 
 
-def make_material_pair(cfg, effect, work: Path, piece_s: float, synth_s: float, seed: int) -> Path:
-    """Join train/val/test pieces into one take, render it through `effect`, split at piece boundaries."""
+SPLITS = ("train", "val", "test")
+
+
+def make_material_pair(cfg, effect, work: Path, piece_s: float, synth_s: float, seed: int,
+                       test_set: str = "test") -> Path:
+    """Join train/val/test pieces into one take, render it through `effect`, split at piece boundaries.
+
+    `test_set`: the fxcore.material set held out as the test split ('dev' for bench/dev.py's pairs).
+    """
     dataset = work / "dataset"
     if _rendered_with(work, effect):
         return dataset
     sr = cfg.sample_rate
     cache = work.parent / "material-cache"
-    parts = {s: [material.render_piece(p, sr, cache) for p in material.pieces(s, piece_s)]
-             for s in ("train", "val", "test")}
+    sets = {"train": "train", "val": "val", "test": test_set}
+    parts = {s: [material.render_piece(p, sr, cache) for p in material.pieces(sets[s], piece_s)] for s in SPLITS}
     parts["train"].insert(0, synthesize_track(seed, 1, synth_s, sr))
     lengths = {s: sum(len(a) for a in v) for s, v in parts.items()}
-    clean = np.concatenate([a for s in ("train", "val", "test") for a in parts[s]]).astype(np.float32)
+    clean = np.concatenate([a for s in SPLITS for a in parts[s]]).astype(np.float32)
     work.mkdir(parents=True, exist_ok=True)
     files = {k: work / f"{k}.wav" for k in ("clean", "processed", "clicks", "clicks_processed")}
     write_audio(files["clean"], clean, sr, subtype="FLOAT")

@@ -59,6 +59,9 @@ SETS: dict[str, list[tuple[str, str, int, int, int, int]]] = {
     "val": [("steel_riff", "riff", 25, 21, 40, 76), ("steel_chords", "chords", 25, 22, 43, 72)],
     "test": [("epiano_chords", "chords", 4, 31, 48, 84), ("epiano_arp", "arpeggio", 4, 32, 50, 88),
              ("bass_line", "bass", 33, 33, 28, 55), ("epiano_riff", "riff", 4, 34, 52, 86)],
+    # Held out of the development pairs (bench/dev.py), never of the benchmark: a picked bass that goes
+    # below every training note (as the test's bass line does) and a steel-string arpeggio.
+    "dev": [("picked_bass", "bass", 34, 41, 28, 55), ("steel_arp", "arpeggio", 25, 42, 45, 81)],
 }
 
 

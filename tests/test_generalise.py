@@ -18,7 +18,9 @@ import pandas as pd
 import pytest
 import torch
 
+from fxcore import material
 from fxcore.config import ModelConfig, Recipe, SplitConfig, TrainConfig
+from fxcore.dataset import Dataset
 from fxcore.dataset.shards import write_dataset
 from fxcore.effects import make_backend
 from fxcore.errors import FxcoreError
@@ -156,8 +158,6 @@ def test_auto_selection_is_reproducible(tmp_path):
 @pytest.mark.slow
 @pytest.mark.system
 def test_generalise_benchmark_quick_runs_end_to_end(tmp_path):
-    from fxcore import material
-
     if shutil.which("sox") is None or shutil.which("fluidsynth") is None or not material.SOUNDFONT.exists():
         pytest.skip("needs sox, fluidsynth and fluid-soundfont-gm (.ci/install_hosts.sh)")
     out = tmp_path / "generalise.csv"
@@ -181,6 +181,37 @@ def test_generalise_benchmark_quick_runs_end_to_end(tmp_path):
     table = pd.read_csv(out)
     echo = table[table.row == "sox_echo"].set_index("system")
     assert echo.auto_ratio["fxcore auto"] == pytest.approx(echo.esr["fxcore auto"] / echo.esr["fxcore hand-picked"])
+
+
+@pytest.mark.slow
+@pytest.mark.system
+def test_dev_pairs_are_scored_on_the_dev_set_not_the_benchmarks_test(tmp_path):
+    if shutil.which("sox") is None or shutil.which("fluidsynth") is None or not material.SOUNDFONT.exists():
+        pytest.skip("needs sox, fluidsynth and fluid-soundfont-gm (.ci/install_hosts.sh)")
+    out, work = tmp_path / "dev.csv", tmp_path / "work"
+    proc = subprocess.run([sys.executable, "-m", "bench.dev", "--pairs", "dev_sox_overdrive", "--variants",
+                           "wh_default,wh_long", "--budget-s", "3", "--piece-s", "2", "--synth-s", "2",
+                           "--out", str(out), "--work", str(work)], cwd=REPO, capture_output=True, text=True,
+                          timeout=1200, env={**os.environ, "PYTHONPATH": str(REPO)})
+    print(proc.stdout[-2000:], proc.stderr[-2000:])
+    assert proc.returncode == 0
+    rows = pd.read_csv(out)
+    assert list(rows.variant) == ["wh_default", "wh_long"] and (rows.steps > 0).all()
+    assert rows.esr.map(math.isfinite).all() and rows.commit.notna().all()
+    # the held-out split is material's dev set, sample for sample, and none of the benchmark's test pieces
+    data = Dataset(work / "dev_sox_overdrive-2s-seed7" / "dataset")
+    held = np.concatenate([data.clean(r.track)[r.start:r.stop] for r in data.split("test")])
+    pieces = {s: np.concatenate([material.render_piece(p, data.sample_rate, work / "material-cache")
+                                 for p in material.pieces(s, 2)]) for s in ("dev", "test")}
+    np.testing.assert_allclose(held, pieces["dev"], atol=1e-6)
+    assert not np.allclose(held[:len(pieces["test"])], pieces["test"][:len(held)], atol=1e-3)
+
+
+def test_dev_bench_refuses_an_unknown_variant_in_one_line():
+    proc = subprocess.run([sys.executable, "-m", "bench.dev", "--variants", "wh_huge"], cwd=REPO,
+                          capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 1 and proc.stderr.strip().startswith("error: unknown benchmark variant")
+    assert len(proc.stderr.strip().splitlines()) == 1
 
 
 # --- series: a drive into an echo (SoX renders both stages; the model never saw SoX's code)
