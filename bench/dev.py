@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import shutil
 import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from fxcore import material
@@ -72,6 +74,8 @@ VARIANTS: dict[str, Variant] = {
     "wh_flat": Variant(FAMILIES["wiener_hammerstein_flat"].model, _WH_TRAIN),  # 64/512 taps
     "wh_long": Variant(FAMILIES["wiener_hammerstein"].model, _WH_TRAIN),       # + 4 high-passes from the data
     "wh_long_20hz": Variant(ModelConfig("wiener_hammerstein", {**WH_LONG, "highpass_hz": 20.0}), _WH_TRAIN),
+    # `auto` between the two nets only (their trials inside the budget, then the winner): the handicap's test
+    "auto_wh": Variant(ModelConfig("auto", {"candidates": ["wiener_hammerstein", "wiener_hammerstein_flat"]}), {}),
 }
 DEFAULT_VARIANTS = ("wh_default", "wh_flat", "wh_long")
 COLUMNS = ("pair", "variant", "model", "parameters", "steps", "wall_s", "esr", "mel_distance", "lsd",
@@ -81,6 +85,14 @@ COLUMNS = ("pair", "variant", "model", "parameters", "steps", "wall_s", "esr", "
 def recipe(effect: EffectConfig, variant: Variant) -> EffectConfig:
     """`effect` with the variant's model and training keys."""
     return replace(effect, model=variant.model, train=replace(effect.train, **variant.train))
+
+
+def merged(rows: list[dict], kept: list[dict]) -> list[dict]:
+    """This run's rows and the (pair, variant) lines of `kept` it did not measure, in PAIRS × VARIANTS order."""
+    done = {(r["pair"], r["variant"]) for r in rows}
+    order = {(p, v): i for i, (p, v) in enumerate((p, v) for p in PAIRS for v in VARIANTS)}
+    return sorted([r for r in kept if (r["pair"], r["variant"]) not in done] + rows,
+                  key=lambda r: order.get((r["pair"], r["variant"]), len(order)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", default="config.yaml", help="defaults (training recipe, sample rate)")
     p.add_argument("--out", default="bench/results/dev.csv")
     p.add_argument("--work", default="bench/results/work-dev")
+    p.add_argument("--merge", action="store_true", help="keep --out's lines for the (pair, variant)s not run now")
     a = p.parse_args(argv)
     try:
         keys = parse_keys(a.pairs or ",".join(PAIRS), PAIRS, "pair")
@@ -107,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         material.check_fluidsynth()
         stamp = {k: v for k, v in stamp_row().items() if k in COLUMNS}
         rows: list[dict] = []
+        kept = pd.read_csv(a.out, dtype=str, keep_default_na=False).to_dict("records") \
+            if a.merge and Path(a.out).exists() else []
         for key in keys:
             pdir = Path(a.work) / f"{key}-{a.piece_s:g}s-seed{a.seed}"
             print(f"[{key}] rendering", file=sys.stderr, flush=True)
@@ -119,12 +134,15 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.perf_counter()
                 res = train_fxcore(recipe(cfg.effect(key), VARIANTS[name]), key, dataset, out, a.budget_s, a.seed,
                                    system=name)
-                m = res.metrics
-                rows.append({"pair": key, "variant": name, "model": res.model, "parameters": res.parameters,
+                m, model = res.metrics, res.model
+                if VARIANTS[name].model.name == "auto":  # which family it chose, from its ranking
+                    ranking = json.loads((out / "train.json").read_text()).get("auto_ranking", [])
+                    model = f"auto→{ranking[0]['family']}" if ranking else model
+                rows.append({"pair": key, "variant": name, "model": model, "parameters": res.parameters,
                              "steps": res.steps, "wall_s": round(time.perf_counter() - t0, 1), "esr": m["esr"],
                              "mel_distance": m["mel_distance"], "lsd": m["lsd"], **stamp})
                 print(format_table(rows[-1:], COLUMNS[:9]), file=sys.stderr, flush=True)
-                write_text(a.out, to_csv(rows, COLUMNS))  # after every run: a stopped run keeps what it measured
+                write_text(a.out, to_csv(merged(rows, kept), COLUMNS))  # a stopped run keeps what it measured
     except FxcoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -25,7 +25,9 @@ windows must hold its memory — 1.5 s for a reverb's IR, 0.1 s for a chorus). S
    audio) is ranked last with its error, not fatal.
 4. Candidates are tried cheapest first; once one reaches a validation ESR ≤ `good_enough`
    (1e-4: inaudible), the rest are not tried — an EQ or a tremolo is settled in seconds.
-5. The winner is the lowest validation ESR. Training goes on from its weights after the trial
+5. The winner is the lowest validation ESR, times the family's `handicap` (1 but for the flat
+   Wiener–Hammerstein net, 2: a validation split without sub-bass cannot test its extrapolation
+   there; fxcore.families). Training goes on from its weights after the trial
    (its closed-form fit is not repeated). Its recipe replaces the effect's window settings;
    the effect's own stopping rules (max_steps, max_seconds, lr_schedule) still apply. Only under
    a time budget (`lr_schedule: budget`) is the selection's wall time taken off it; under
@@ -91,6 +93,11 @@ def _gated(ranking: list[dict[str, Any]], family: str, candidates: list[str] | t
     return "" if lead > NOTHING_FITS * clean_esr else " or ".join(bases)
 
 
+def rank_esr(row: dict[str, Any]) -> float:
+    """What a trial is ranked by: its validation ESR × its family's handicap."""
+    return row["val_esr"] * FAMILIES[row["family"]].handicap
+
+
 def clean_val_esr(dataset_dir: str | Path) -> float:
     """The validation ESR of the clean input taken as the prediction (the do-nothing baseline)."""
     data = Dataset(dataset_dir)
@@ -127,7 +134,7 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
             with tempfile.TemporaryDirectory(prefix="fxcore-auto-") as tmp:
                 facts = train_effect(dataset_dir, trial, tmp, seed, checkpoint_dir=tmp, progress=False)
                 val, note = float(facts["best_val"]), ""
-                if not ranking or val < min(r["val_esr"] for r in ranking):
+                if not ranking or val * FAMILIES[name].handicap < min(rank_esr(r) for r in ranking):
                     best_state = load_model(Path(tmp) / MODEL_FILENAME).state_dict()
                 steps = int(facts["steps"])
         except (ValueError, RuntimeError, FxcoreError) as exc:  # an analysis that finds nothing to fit
@@ -136,9 +143,11 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
                "steps": steps, "seconds": round(time.perf_counter() - t0, 2)}
         if note:
             row["error"] = note
+        if FAMILIES[name].handicap != 1.0:
+            row["handicap"] = FAMILIES[name].handicap
         log.info("auto: %s val ESR %.4g after %d steps in %.1f s", name, val, steps, row["seconds"])
         ranking.append(row)
-    ranking.sort(key=lambda r: r["val_esr"])
+    ranking.sort(key=rank_esr)
     if not math.isfinite(ranking[0]["val_esr"]):
         raise FxcoreError("model: auto could not fit any candidate family", None,
                           "check the dataset (silent or misaligned target?) or name a model")

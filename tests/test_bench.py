@@ -15,7 +15,7 @@ import pytest
 import torch
 import yaml
 
-from bench import accuracy_table, generalise_table, nam_system
+from bench import accuracy_table, dev_table, generalise_table, nam_system
 from bench.tables import replace_block
 from bench.pairs import PAIRS, make_pair, parse_pairs
 from fxcore.config import TrainConfig
@@ -142,7 +142,8 @@ def test_quick_benchmark_runs_end_to_end_and_tabulates(tmp_path):
     assert table.count("\n| a | synthetic | fxcore |") == 1 and "sox_overdrive" in table
 
 
-@pytest.mark.parametrize("module", [accuracy_table, generalise_table], ids=["accuracy", "generalise"])
+@pytest.mark.parametrize("module", [accuracy_table, generalise_table, dev_table],
+                         ids=["accuracy", "generalise", "dev"])
 def test_readme_tables_are_the_committed_csvs(module):
     readme = (ROOT / "README.md").read_text()
     table = module.markdown(pd.read_csv(ROOT / module.CSV))

@@ -508,6 +508,20 @@ def test_a_costlier_refinement_is_tried_when_its_base_comes_close_to_the_leader(
     assert not _close_to_lead([{"family": "tremolo", "val_esr": 0.1}, {"family": "chorus", "val_esr": 0.2}], "chorus")
 
 
+def test_the_flat_wiener_hammerstein_net_must_win_validation_by_more_than_its_handicap():
+    from fxcore.auto import rank_esr
+
+    def winner(flat: float, hp: float) -> str:
+        rows = [{"family": "wiener_hammerstein_flat", "val_esr": flat}, {"family": "wiener_hammerstein", "val_esr": hp},
+                {"family": "ir", "val_esr": 0.5}]
+        return min(rows, key=rank_esr)["family"]
+
+    # dev guitarix amp (bench/results/dev.csv): flat 1.46× ahead on validation, 1.8× behind on the dev set
+    assert winner(0.0098, 0.0143) == "wiener_hammerstein"
+    assert winner(4.1e-5, 3.2e-3) == "wiener_hammerstein_flat"   # dev SoX overdrive: 78× ahead, kept
+    assert rank_esr({"family": "ir", "val_esr": 0.5}) == 0.5
+
+
 def test_the_flanger_and_phaser_follow_either_delay_line_family():
     from fxcore.auto import _gated
     from fxcore.families import DEFAULT_CANDIDATES
