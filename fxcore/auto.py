@@ -26,7 +26,7 @@ windows must hold its memory — 1.5 s for a reverb's IR, 0.1 s for a chorus). S
 4. Candidates are tried cheapest first; once one reaches a validation ESR ≤ `good_enough`
    (1e-4: inaudible), the rest are not tried — an EQ or a tremolo is settled in seconds.
 5. The winner is the lowest validation ESR, times the family's `handicap` (1 but for the flat
-   Wiener–Hammerstein net, 2: a validation split without sub-bass cannot test its extrapolation
+   Wiener–Hammerstein net, 4: a validation split without sub-bass cannot test its extrapolation
    there; fxcore.families). Training goes on from its weights after the trial
    (its closed-form fit is not repeated). Its recipe replaces the effect's window settings;
    the effect's own stopping rules (max_steps, max_seconds, lr_schedule) still apply. Only under
