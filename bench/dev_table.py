@@ -26,7 +26,8 @@ def markdown(rows: pd.DataFrame) -> str:
         best = line.min()
         cells = ["" if pd.isna(v) else (f"**{v:.2g}**" if v == best else f"{v:.2g}") for v in line]
         lines.append(f"| {pair} | " + " | ".join(cells) + " |")
-    picks = [f"{r.pair} → {str(r.model).removeprefix('auto→')}" for r in rows.itertuples() if str(r.model).startswith("auto→")]
+    picks = [f"{r.pair} → {str(r.model).removeprefix('auto→')}" for r in rows.itertuples()
+             if str(r.model).startswith("auto→")]
     if picks:
         lines += ["", f"`auto` chose: {'; '.join(picks)}."]
     steps = rows.groupby("variant", sort=False).steps.median().astype(int)

@@ -134,7 +134,7 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
             with tempfile.TemporaryDirectory(prefix="fxcore-auto-") as tmp:
                 facts = train_effect(dataset_dir, trial, tmp, seed, checkpoint_dir=tmp, progress=False)
                 val, note = float(facts["best_val"]), ""
-                if not ranking or val * FAMILIES[name].handicap < min(rank_esr(r) for r in ranking):
+                if not ranking or rank_esr({"family": name, "val_esr": val}) < min(map(rank_esr, ranking)):
                     best_state = load_model(Path(tmp) / MODEL_FILENAME).state_dict()
                 steps = int(facts["steps"])
         except (ValueError, RuntimeError, FxcoreError) as exc:  # an analysis that finds nothing to fit
