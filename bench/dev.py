@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from fxcore import material
@@ -39,7 +38,7 @@ from fxcore.validate import parse_config
 from .fxcore_system import train_fxcore
 from .pairs import make_material_pair, parse_keys
 from .stamp import stamp as stamp_row
-from .tables import format_table, to_csv
+from .tables import format_table, kept_rows, merge_rows, to_csv
 from .zoo import GX, MONO, Row
 
 WH = {"name": "wiener_hammerstein", "params": {}}
@@ -87,14 +86,6 @@ def recipe(effect: EffectConfig, variant: Variant) -> EffectConfig:
     return replace(effect, model=variant.model, train=replace(effect.train, **variant.train))
 
 
-def merged(rows: list[dict], kept: list[dict]) -> list[dict]:
-    """This run's rows and the (pair, variant) lines of `kept` it did not measure, in PAIRS × VARIANTS order."""
-    done = {(r["pair"], r["variant"]) for r in rows}
-    order = {(p, v): i for i, (p, v) in enumerate((p, v) for p in PAIRS for v in VARIANTS)}
-    return sorted([r for r in kept if (r["pair"], r["variant"]) not in done] + rows,
-                  key=lambda r: order.get((r["pair"], r["variant"]), len(order)))
-
-
 def main(argv: list[str] | None = None) -> int:
     """Train every (pair, variant) for the budget; print and write the dev-split scores. Returns the exit status."""
     p = argparse.ArgumentParser(prog="python -m bench.dev", description=__doc__.split("\n\n")[0])
@@ -120,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         material.check_fluidsynth()
         stamp = {k: v for k, v in stamp_row().items() if k in COLUMNS}
         rows: list[dict] = []
-        kept = pd.read_csv(a.out, dtype=str, keep_default_na=False).to_dict("records") \
-            if a.merge and Path(a.out).exists() else []
+        kept = kept_rows(a.out, COLUMNS) if a.merge else []
+        order = [(p, v) for p in PAIRS for v in VARIANTS]
         for key in keys:
             pdir = Path(a.work) / f"{key}-{a.piece_s:g}s-seed{a.seed}"
             print(f"[{key}] rendering", file=sys.stderr, flush=True)
@@ -142,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                              "steps": res.steps, "wall_s": round(time.perf_counter() - t0, 1), "esr": m["esr"],
                              "mel_distance": m["mel_distance"], "lsd": m["lsd"], **stamp})
                 print(format_table(rows[-1:], COLUMNS[:9]), file=sys.stderr, flush=True)
-                write_text(a.out, to_csv(merged(rows, kept), COLUMNS))  # a stopped run keeps what it measured
+                write_text(a.out, to_csv(merge_rows(rows, kept, lambda r: (r["pair"], r["variant"]), order), COLUMNS))  # a stopped run keeps what it measured
     except FxcoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

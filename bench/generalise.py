@@ -48,7 +48,7 @@ from .fxcore_system import train_fxcore
 from .scoring import Result, score
 from .pairs import make_material_pair, parse_keys
 from .stamp import stamp as stamp_row
-from .tables import format_table, to_csv
+from .tables import format_table, kept_rows, merge_rows, to_csv
 from .zoo import ROWS, Row, hand_recipe
 
 COLUMNS = ("row", "family", "host", "system", "model", "parameters", "wall_s", "esr", "mel_distance", "lsd",
@@ -74,32 +74,15 @@ SYSTEM_KEYS = {"clean": "clean input (no model)", "auto": "fxcore auto", "hand":
 
 
 def _write_csv(path: str, rows: list[dict], kept: list[dict]) -> None:
-    """This run's rows and, of `kept` (an earlier CSV's), the (row, system) lines this run has not measured yet.
-
-    Written in zoo order, then system order, so a run that stops half-way loses nothing it had not replaced.
-    """
-    order = {k: i for i, k in enumerate(ROWS)}
-    systems = {name: i for i, name in enumerate(SYSTEM_KEYS.values())}
-    measured = {(r["row"], r["system"]) for r in rows}
-    merged = sorted([r for r in kept if (r["row"], r["system"]) not in measured] + rows,
-                    key=lambda r: (order.get(r["row"], len(order)), systems.get(r["system"], len(systems))))
+    """This run's rows and, of `kept` (an earlier CSV's), the (row, system) lines this run has not measured yet."""
+    merged = merge_rows(rows, kept, lambda r: (r["row"], r["system"]),
+                        [(k, s) for k in ROWS for s in SYSTEM_KEYS.values()])
     esr = {(r["row"], r["system"]): float(r["esr"]) for r in merged}
     for r in merged:  # over the merged lines: a rerun of one system updates the ratio too
         hand = esr.get((r["row"], SYSTEM_KEYS["hand"]))
         if r["system"] == SYSTEM_KEYS["auto"] and hand is not None:
             r["auto_ratio"] = float(r["esr"]) / max(hand, 1e-300)
     write_text(path, to_csv(merged, COLUMNS))
-
-
-def _kept_rows(path: str) -> list[dict]:
-    """The rows of an existing CSV at `path` (for --merge)."""
-    if not Path(path).exists():
-        return []
-    old = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in COLUMNS if c not in old.columns]
-    if missing:
-        raise FxcoreError(f"{path}: cannot --merge, columns {missing} are missing; rerun without --merge")
-    return old[list(COLUMNS)].to_dict("records")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         if SYSTEM_KEYS["nam"] in systems and not nam:
             print("NAM is not installed (pip install -e '.[bench]'): no NAM rows", file=sys.stderr)
         stamp = {k: v for k, v in stamp_row().items() if k in STAMPS}
-        kept = _kept_rows(a.out) if a.merge else []
+        kept = kept_rows(a.out, COLUMNS) if a.merge else []
         rows: list[dict] = []
         work = Path(a.work)
         for key in keys:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Hashable, Sequence
 
 import pandas as pd
 
 from fxcore.atomic import write_text
+from fxcore.errors import FxcoreError
 
 
 def frame(rows: Sequence[dict], columns: Sequence[str]) -> pd.DataFrame:
@@ -26,6 +27,28 @@ def format_table(rows: Sequence[dict], columns: Sequence[str]) -> str:
 def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
     """The rows as CSV text (header first; floats at full precision)."""
     return frame(rows, columns).to_csv(index=False, lineterminator="\n")
+
+
+def kept_rows(path: str | Path, columns: Sequence[str]) -> list[dict]:
+    """The rows of an earlier CSV at `path` as strings (for --merge); none if it does not exist."""
+    if not Path(path).exists():
+        return []
+    old = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in columns if c not in old.columns]
+    if missing:
+        raise FxcoreError(f"{path}: cannot --merge, columns {missing} are missing; rerun without --merge")
+    return old[list(columns)].to_dict("records")
+
+
+def merge_rows(rows: Sequence[dict], kept: Sequence[dict], key: Callable[[dict], Hashable],
+               order: Sequence[Hashable]) -> list[dict]:
+    """This run's rows and the lines of `kept` whose key this run did not measure, sorted by `order`.
+
+    A run that is stopped half-way and written with this loses nothing it had not replaced.
+    """
+    done = {key(r) for r in rows}
+    rank = {k: i for i, k in enumerate(order)}
+    return sorted([r for r in kept if key(r) not in done] + list(rows), key=lambda r: rank.get(key(r), len(rank)))
 
 
 def markers(name: str) -> tuple[str, str]:

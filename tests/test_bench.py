@@ -16,7 +16,7 @@ import torch
 import yaml
 
 from bench import accuracy_table, dev_table, generalise_table, nam_system
-from bench.tables import replace_block
+from bench.tables import kept_rows, merge_rows, replace_block
 from bench.pairs import PAIRS, make_pair, parse_pairs
 from fxcore.config import TrainConfig
 from fxcore.errors import FxcoreError
@@ -191,3 +191,16 @@ def test_bad_arguments_fail_with_one_line(tmp_path, args, message):
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 1 and proc.stderr.strip().startswith("error: ") and message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_merged_rerun_replaces_only_its_own_lines_and_keeps_the_order(tmp_path):
+    kept = [{"k": "a", "v": "1"}, {"k": "b", "v": "2"}, {"k": "c", "v": "3"}]
+    rows = [{"k": "b", "v": "new"}, {"k": "z", "v": "?"}]
+    merged = merge_rows(rows, kept, lambda r: r["k"], ["c", "b", "a"])
+    assert merged == [{"k": "c", "v": "3"}, {"k": "b", "v": "new"}, {"k": "a", "v": "1"}, {"k": "z", "v": "?"}]
+    csv = tmp_path / "old.csv"
+    assert kept_rows(csv, ["k", "v"]) == []
+    csv.write_text("k,v,extra\na,,x\n")
+    assert kept_rows(csv, ["k", "v"]) == [{"k": "a", "v": ""}]  # strings, an empty cell kept as ""
+    with pytest.raises(FxcoreError, match=r"old.csv: cannot --merge, columns \['w'\] are missing"):
+        kept_rows(csv, ["k", "w"])
