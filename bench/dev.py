@@ -74,6 +74,10 @@ VARIANTS: dict[str, Variant] = {
     "wh_long": Variant(FAMILIES["wiener_hammerstein"].model, _WH_TRAIN),       # + 4 high-passes from the data
     "wh_long_20hz": Variant(ModelConfig("wiener_hammerstein", {**WH_LONG, "highpass_hz": 20.0}), _WH_TRAIN),
     # `auto` between the two nets only (their trials inside the budget, then the winner): the handicap's test
+    # the long nets with their taps at half the step (tap_scale 0.025, the model's is 0.05): the fuzz's test
+    "wh_flat_ts025": Variant(ModelConfig("wiener_hammerstein", {**FAMILIES["wiener_hammerstein_flat"].model.params,
+                                                                "tap_scale": 0.025}), _WH_TRAIN),
+    "wh_long_ts025": Variant(ModelConfig("wiener_hammerstein", {**WH_LONG, "tap_scale": 0.025}), _WH_TRAIN),
     "auto_wh": Variant(ModelConfig("auto", {"candidates": ["wiener_hammerstein", "wiener_hammerstein_flat"]}), {}),
 }
 DEFAULT_VARIANTS = ("wh_default", "wh_flat", "wh_long")

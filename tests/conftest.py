@@ -10,6 +10,8 @@ import torch
 
 from fxcore.audio import write_audio
 
+# One torch thread per test process: CI runs one pytest-xdist worker per core (README's test command),
+# and torch's threads of two workers on the same cores would spin against each other.
 torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +17,14 @@ import pytest
 import torch
 import yaml
 
-from bench import accuracy_table, dev_table, generalise_table, nam_system
+from bench import accuracy_table, dev_table, generalise_table, nam_system, variants
 from bench.tables import kept_rows, merge_rows, replace_block
 from bench.pairs import PAIRS, make_pair, parse_pairs
-from fxcore.config import TrainConfig
+from fxcore.config import SplitConfig, TrainConfig
+from fxcore.dataset import build_dataset
 from fxcore.errors import FxcoreError
+
+from .conftest import SR
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -204,3 +209,28 @@ def test_a_merged_rerun_replaces_only_its_own_lines_and_keeps_the_order(tmp_path
     assert kept_rows(csv, ["k", "v"]) == [{"k": "a", "v": ""}]  # strings, an empty cell kept as ""
     with pytest.raises(FxcoreError, match=r"old.csv: cannot --merge, columns \['w'\] are missing"):
         kept_rows(csv, ["k", "w"])
+
+
+def test_variants_train_each_model_on_a_workflow_dataset_and_score_validation(tmp_path, pair_files, capsys):
+    pairs, clicks, _ = pair_files
+    build_dataset(tmp_path / "ds", pairs, clicks, SplitConfig(0.7, 0.15, 0.15), SR)
+    (tmp_path / "model").mkdir()
+    tc = TrainConfig(segment_samples=2048, batch_size=2, max_steps=9000, val_every=5)
+    (tmp_path / "model" / "train.json").write_text(json.dumps({"effect": "fuzz", "model": "wiener_hammerstein",
+                                                               "train": asdict(tc)}))
+    out = tmp_path / "v.csv"
+    args = ["--dataset", str(tmp_path / "ds"), "--steps", "10", "--out", str(out),
+            "--variant", 'short=wiener_hammerstein:{"taps_in": 4, "taps_out": 16}', "--variant", "lin=ir"]
+    assert variants.main(args) == 0
+    rows = pd.read_csv(out)
+    assert list(rows.variant) == ["short", "lin"] and list(rows.steps) == [10, 10]
+    assert json.loads(rows.params[0]) == {"taps_in": 4, "taps_out": 16}
+    # the `ir` is the least-squares fit of a clipper, which the net starts from and improves on
+    assert 0 < rows.best_val[0] < rows.best_val[1] < 1
+    assert variants.main(args) == 0 and pd.read_csv(out).best_val.tolist() == rows.best_val.tolist()  # by seed
+    capsys.readouterr()
+    assert variants.main(["--dataset", str(tmp_path / "ds"), "--variant", "x=wiener_hammerstein:{taps"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "params are not JSON" in err
+    assert variants.main(["--dataset", str(tmp_path / "elsewhere" / "ds"), "--variant", "x=ir"]) == 1
+    assert "no train.json of a trained workflow model" in capsys.readouterr().err
