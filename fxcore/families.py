@@ -116,6 +116,13 @@ SERIES_ECHO = {"seconds": 1.0, "trim": True, "tap_scale": 0.2}
 # set that is a split of its own (bench/results/dev.csv, 2026-12-06): defaults / 64/512 / + the
 # high-passes: AmpVTS + cab 0.042 / 0.027 / 0.013, guitarix amp 0.25 / 0.094 / 0.051, DS-1 0.017 /
 # 0.0041 / 0.0032, SoX overdrive 12 30 0.0016 / 1.1e-4 / 0.016.)
+# The 512 output taps cost the workflow's pedalboard fuzz (hard clipping, then a 3.5 kHz low-pass)
+# 1.6× on validation after its 9 000 steps, each net from its own initialisation (`python -m
+# bench.variants`, bench/results/fuzz_taps.csv): 16/128 2.5e-5, 64/128 2.3e-5, 16/512 4.7e-5, 64/512
+# 4.1e-5. Taps at half the model's step (tap_scale 0.025) get 2.7e-5 there, but lost on five of six
+# dev pairs (bench/results/dev.csv: DS-1 flat 0.0041 → 0.016, guitarix amp 0.051 → 0.075), so the
+# families keep the model's 0.05; and a 16/128 net would lose the 600-step trial to this one 3.3×
+# (bench/results/fuzz_taps_600.csv), so it is no family of its own.
 WH_LONG = {"taps_in": 64, "taps_out": 512, "highpass": 4, "highpass_hz": None}
 # The high-passes are a prior (cut what the training audio never excited) that is wrong for a
 # device that passes bass: on a dev SoX `overdrive 12 30` the net reached 9.8e-5 without them and
