@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
                              "steps": res.steps, "wall_s": round(time.perf_counter() - t0, 1), "esr": m["esr"],
                              "mel_distance": m["mel_distance"], "lsd": m["lsd"], **stamp})
                 print(format_table(rows[-1:], COLUMNS[:9]), file=sys.stderr, flush=True)
-                write_text(a.out, to_csv(merge_rows(rows, kept, lambda r: (r["pair"], r["variant"]), order), COLUMNS))  # a stopped run keeps what it measured
+                # after every variant: a stopped run keeps what it measured
+                write_text(a.out, to_csv(merge_rows(rows, kept, lambda r: (r["pair"], r["variant"]), order), COLUMNS))
     except FxcoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
