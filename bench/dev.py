@@ -36,7 +36,7 @@ from fxcore.families import FAMILIES, WH_LONG
 from fxcore.validate import parse_config
 
 from .fxcore_system import train_fxcore
-from .pairs import make_material_pair, parse_keys
+from .pairs import make_material_pair, material_dir, parse_keys
 from .stamp import stamp as stamp_row
 from .tables import format_table, kept_rows, merge_rows, to_csv
 from .zoo import GX, MONO, Row
@@ -99,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget-s", type=float, default=120.0, help="wall seconds per variant and pair")
     p.add_argument("--piece-s", type=float, default=8.0, help="seconds per material piece")
     p.add_argument("--synth-s", type=float, default=10.0, help="seconds of synthetic tones added to training")
+    p.add_argument("--sweep-s", type=float, default=0.0,
+                   help="seconds of 20 Hz–20 kHz sine sweeps at three levels added to training (0: none)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--config", default="config.yaml", help="defaults (training recipe, sample rate)")
     p.add_argument("--out", default="bench/results/dev.csv")
@@ -118,9 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         kept = kept_rows(a.out, COLUMNS) if a.merge else []
         order = [(p, v) for p in PAIRS for v in VARIANTS]
         for key in keys:
-            pdir = Path(a.work) / f"{key}-{a.piece_s:g}s-seed{a.seed}"
+            pdir = material_dir(Path(a.work), key, a.piece_s, a.seed, a.sweep_s)
             print(f"[{key}] rendering", file=sys.stderr, flush=True)
-            dataset = make_material_pair(cfg, cfg.effect(key), pdir, a.piece_s, a.synth_s, a.seed, test_set="dev")
+            dataset = make_material_pair(cfg, cfg.effect(key), pdir, a.piece_s, a.synth_s, a.seed, test_set="dev",
+                                         sweep_s=a.sweep_s)
             Dataset(dataset)  # fails here, in one line, on a broken render
             for name in variants:
                 out = pdir / name

@@ -46,7 +46,7 @@ from fxcore import material
 from . import nam_system
 from .fxcore_system import train_fxcore
 from .scoring import Result, score
-from .pairs import make_material_pair, parse_keys
+from .pairs import make_material_pair, material_dir, parse_keys
 from .stamp import stamp as stamp_row
 from .tables import format_table, kept_rows, merge_rows, to_csv
 from .zoo import ROWS, Row, hand_recipe
@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--drive-budget-s", type=float, default=240.0, help="budget for drive/amp/chain rows")
     p.add_argument("--piece-s", type=float, default=15.0, help="seconds per material piece")
     p.add_argument("--synth-s", type=float, default=20.0, help="seconds of synthetic tones added to training")
+    p.add_argument("--sweep-s", type=float, default=0.0,
+                   help="seconds of 20 Hz–20 kHz sine sweeps at three levels added to training (0: none)")
     p.add_argument("--trial-steps", type=int, default=None, help="auto: optimiser steps per candidate "
                    "(default: each family's own, fxcore/families.py; --quick: 10)")
     p.add_argument("--quick", action="store_true", help="the --quick subset, 4 s pieces, 6 s budgets, "
@@ -130,10 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         for key in keys:
             row, effect = ROWS[key], cfg.effect(key)
             budget = a.drive_budget_s if row.family in ("drive", "chain") else a.budget_s
-            pdir = work / f"{key}-{a.piece_s:g}s-seed{a.seed}"
+            pdir = material_dir(work, key, a.piece_s, a.seed, a.sweep_s)
             print(f"[{key}] rendering ({row.backend})", file=sys.stderr, flush=True)
             try:
-                dataset = make_material_pair(cfg, effect, pdir, a.piece_s, a.synth_s, a.seed)
+                dataset = make_material_pair(cfg, effect, pdir, a.piece_s, a.synth_s, a.seed, sweep_s=a.sweep_s)
             except FxcoreError as exc:  # one broken plugin does not end a run of many rows
                 print(f"[{key}] not rendered: {exc}", file=sys.stderr, flush=True)
                 continue

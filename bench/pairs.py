@@ -23,7 +23,7 @@ from fxcore.config import Config, EffectConfig, SplitConfig
 from fxcore.dataset import build_dataset
 from fxcore.effects.render import render_files
 from fxcore.errors import FxcoreError
-from fxcore.synth import click_train, synthesize_track
+from fxcore.synth import click_train, sweep_excitation, synthesize_track
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,17 @@ def make_pair(cfg: Config, effect: EffectConfig, work: Path, seconds: float, see
 SPLITS = ("train", "val", "test")
 
 
+def material_dir(work: Path, key: str, piece_s: float, seed: int, sweep_s: float = 0.0) -> Path:
+    """Where one material pair of `key` is rendered: its name holds everything its clean take depends on."""
+    return work / (f"{key}-{piece_s:g}s-seed{seed}" + (f"-sweep{sweep_s:g}s" if sweep_s > 0 else ""))
+
+
 def make_material_pair(cfg, effect, work: Path, piece_s: float, synth_s: float, seed: int,
-                       test_set: str = "test") -> Path:
+                       test_set: str = "test", sweep_s: float = 0.0) -> Path:
     """Join train/val/test pieces into one take, render it through `effect`, split at piece boundaries.
 
     `test_set`: the fxcore.material set held out as the test split ('dev' for bench/dev.py's pairs).
+    `sweep_s`: seconds of full-range sine sweeps (fxcore.synth.sweep_excitation) opening the train split.
     """
     dataset = work / "dataset"
     if _rendered_with(work, effect):
@@ -115,6 +121,8 @@ def make_material_pair(cfg, effect, work: Path, piece_s: float, synth_s: float, 
     sets = {"train": "train", "val": "val", "test": test_set}
     parts = {s: [material.render_piece(p, sr, cache) for p in material.pieces(sets[s], piece_s)] for s in SPLITS}
     parts["train"].insert(0, synthesize_track(seed, 1, synth_s, sr))
+    if sweep_s > 0:
+        parts["train"].insert(0, sweep_excitation(sweep_s, sr))
     lengths = {s: sum(len(a) for a in v) for s, v in parts.items()}
     clean = np.concatenate([a for s in SPLITS for a in parts[s]]).astype(np.float32)
     work.mkdir(parents=True, exist_ok=True)

@@ -184,6 +184,35 @@ def synthesize_track(seed: int, segments: int, segment_seconds: float = 10.0, sa
     return track.astype(np.float32)
 
 
+SWEEP_BAND = (20.0, 20000.0)        # a log sweep's range: every note a bass or a guitar plays, and its harmonics
+SWEEP_LEVELS_DB = (-30.0, -18.0, -6.0)  # peak levels of the sweeps, soft to hard; the last is the pieces' peak
+
+
+def sweep_excitation(seconds: float, sample_rate: int, levels_db: tuple[float, ...] = SWEEP_LEVELS_DB) -> np.ndarray:
+    """Exponential sine sweeps (Farina 2000) over SWEEP_BAND, one per level in `levels_db`, `seconds` in all.
+
+    x(t) = A·sin(2π f₀ T/ln(f₁/f₀) · (e^{t ln(f₁/f₀)/T} − 1)): equal time per octave, so the octave
+    20–40 Hz gets as long as any other. It covers what the musical material leaves out: the guitars'
+    lowest note is 65 Hz (C2), a bass goes to 41 Hz (E1) and a five-string one to 31 Hz, and an amp's
+    bass cut there is otherwise extrapolated (fxcore.material). Each sweep has 20 ms raised-cosine
+    fades and is followed by a tenth of its length of silence, for the effect's tail.
+    """
+    _check_rate(sample_rate)
+    if seconds <= 0 or not levels_db:
+        raise FxcoreError(f"need seconds > 0 and at least one level (got {seconds}, {levels_db})")
+    sr = int(sample_rate)
+    f_lo, f_hi = SWEEP_BAND[0], min(SWEEP_BAND[1], 0.45 * sr)
+    n = int(round(seconds * sr / len(levels_db)))
+    sweep_n, fade = int(n / 1.1), int(0.02 * sr)
+    t = np.arange(sweep_n) / sr
+    sweep = signal.chirp(t, f_lo, t[-1], f_hi, method="logarithmic", phi=-90)
+    ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, fade))
+    sweep[:fade] *= ramp
+    sweep[-fade:] *= ramp[::-1]
+    parts = [np.concatenate([10.0 ** (db / 20.0) * sweep, np.zeros(n - sweep_n)]) for db in levels_db]
+    return np.concatenate(parts).astype(np.float32)
+
+
 def click_positions(sample_rate: int, n_clicks: int = 8, spacing_s: float = 0.5, seed: int = 0) -> np.ndarray:
     """Sample indices of the clicks in ``click_train`` with the same arguments."""
     rng = np.random.default_rng(seed)

@@ -7,7 +7,8 @@ import pytest
 import soundfile as sf
 
 from fxcore.errors import FxcoreError
-from fxcore.synth import (_tone, click_positions, click_train, load_training_audio, synthesize_track)
+from fxcore.synth import (SWEEP_LEVELS_DB, _tone, click_positions, click_train, load_training_audio, sweep_excitation,
+                          synthesize_track)
 
 SR = 16000
 
@@ -92,6 +93,25 @@ def test_square_and_saw_are_band_limited():
         harmonic = np.abs(freqs / f0 - np.round(freqs / f0)) * f0 < 8  # within 8 Hz of a harmonic
         ratio = spec[~harmonic].sum() / spec[harmonic].sum()
         assert ratio < 1e-6, f"{timbre}: {10 * np.log10(ratio):.0f} dB of inharmonic (aliased) energy"
+
+
+def test_sweeps_cover_every_octave_from_20_hz_equally_at_each_level():
+    x = sweep_excitation(6.0, SR)
+    assert x.dtype == np.float32 and len(x) == 6 * SR
+    assert np.array_equal(x, sweep_excitation(6.0, SR))
+    n = len(x) // len(SWEEP_LEVELS_DB)
+    for i, db in enumerate(SWEEP_LEVELS_DB):
+        one = x[i * n:(i + 1) * n].astype(np.float64)
+        assert 20 * np.log10(np.abs(one).max()) == pytest.approx(db, abs=0.01)
+        assert np.all(one[int(n / 1.1) + 1:] == 0)  # the silence after each sweep, for the effect's tail
+    spec = np.abs(np.fft.rfft(x[:n].astype(np.float64))) ** 2
+    freqs = np.fft.rfftfreq(n, 1 / SR)
+    octaves = [spec[(freqs >= lo) & (freqs < 2 * lo)].sum() for lo in 20.0 * 2.0 ** np.arange(8)]  # 20 Hz–5 kHz
+    spread_db = 10 * np.log10(max(octaves) / min(octaves))
+    assert spread_db < 1.5, f"energy per octave varies by {spread_db:.1f} dB"  # an exponential sweep: flat per octave
+    assert spec[freqs < 15].sum() < 3e-3 * spec.sum()  # nothing below the band but the fade-in's leakage
+    with pytest.raises(FxcoreError):
+        sweep_excitation(0.0, SR)
 
 
 def test_click_train_positions():
