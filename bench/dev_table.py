@@ -3,8 +3,9 @@
     python -m bench.dev_table                     # print the table (markdown)
     python -m bench.dev_table --readme README.md  # rewrite the block between the markers
 
-One line per development pair, one column per variant: ESR on material's 'dev' set (bench/dev.py),
-the lowest of each line in bold; then the date, machine and commit(s) the runs were made at.
+One line per variant, one column per development pair: ESR on material's 'dev' set (bench/dev.py),
+the lowest of each column in bold, and the variant's median optimiser steps; then the date, machine
+and commit(s) the runs were made at.
 """
 
 from __future__ import annotations
@@ -19,21 +20,20 @@ NAME, CSV = "dev-table", "bench/results/dev.csv"
 
 
 def markdown(rows: pd.DataFrame) -> str:
-    """Pairs × variants of dev-set ESR as a markdown table, with the runs' provenance under it."""
-    esr = rows.pivot_table(index="pair", columns="variant", values="esr", aggfunc="last", sort=False)
-    lines = ["| dev pair | " + " | ".join(esr.columns) + " |", "|---" * (len(esr.columns) + 1) + "|"]
-    for pair, line in esr.iterrows():
-        best = line.min()
-        cells = ["" if pd.isna(v) else (f"**{v:.2g}**" if v == best else f"{v:.2g}") for v in line]
-        lines.append(f"| {pair} | " + " | ".join(cells) + " |")
-    picks = [f"{r.pair} → {str(r.model).removeprefix('auto→')}" for r in rows.itertuples()
+    """Variants × pairs of dev-set ESR as a markdown table, with the runs' provenance under it."""
+    esr = rows.pivot_table(index="variant", columns="pair", values="esr", aggfunc="last", sort=False)
+    steps = rows.groupby("variant", sort=False).steps.median().astype(int)
+    best = esr.min()
+    lines = ["| variant | " + " | ".join(esr.columns) + " | median steps |", "|---" * (len(esr.columns) + 2) + "|"]
+    for variant, line in esr.iterrows():
+        cells = ["" if pd.isna(v) else (f"**{v:.2g}**" if v == best[p] else f"{v:.2g}") for p, v in line.items()]
+        lines.append(f"| {variant} | " + " | ".join(cells) + f" | {steps[variant]} |")
+    picks = [f"{r.pair} ({r.variant}) → {str(r.model).removeprefix('auto→')}" for r in rows.itertuples()
              if str(r.model).startswith("auto→")]
     if picks:
         lines += ["", f"`auto` chose: {'; '.join(picks)}."]
-    steps = rows.groupby("variant", sort=False).steps.median().astype(int)
     lines.append("")
-    lines.append(f"Median optimiser steps: {', '.join(f'{v} {n}' for v, n in steps.items())}. "
-                 f"Measured {', '.join(sorted(set(rows.date.astype(str))))} on {', '.join(sorted(set(rows.machine)))}, "
+    lines.append(f"Measured {', '.join(sorted(set(rows.date.astype(str))))} on {', '.join(sorted(set(rows.machine)))}, "
                  f"commit {', '.join(sorted(set(rows.commit.astype(str))))}.")
     return "\n".join(lines) + "\n"
 

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         nam = SYSTEM_KEYS["nam"] in systems and nam_system.available()
         if SYSTEM_KEYS["nam"] in systems and not nam:
             print("NAM is not installed (pip install -e '.[bench]'): no NAM rows", file=sys.stderr)
-        stamp = {k: v for k, v in stamp_row().items() if k in STAMPS}
+        stamp = stamp_row(STAMPS)
         kept = kept_rows(a.out, COLUMNS) if a.merge else []
         rows: list[dict] = []
         work = Path(a.work)

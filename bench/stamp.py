@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import platform
 import subprocess
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def machine() -> str:
     return f"{platform.machine()} {os.cpu_count()} cpu {platform.python_version()}"
 
 
-def stamp() -> dict[str, str]:
-    """{date, machine, commit, versions} for a benchmark row."""
+def stamp(columns: Iterable[str] | None = None) -> dict[str, str]:
+    """{date, machine, commit, versions} for a benchmark row; only the keys in `columns` when given."""
     versions = "; ".join(f"{d} {_version(d)}" for d in ("fxcore", "torch", "neural-amp-modeler", "pytorch-lightning"))
-    return {"date": dt.date.today().isoformat(), "machine": machine(), "commit": commit(), "versions": versions}
+    full = {"date": dt.date.today().isoformat(), "machine": machine(), "commit": commit(), "versions": versions}
+    return full if columns is None else {k: v for k, v in full.items() if k in set(columns)}

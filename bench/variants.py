@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         base = workflow_recipe(a.train_json or Path(a.dataset).parent / "model" / "train.json")
         steps = a.steps if a.steps is not None else base.train.max_steps
         train = replace(base.train, max_steps=steps, max_seconds=10**9)  # a step count, never a time
-        stamp = {k: v for k, v in stamp_row().items() if k in COLUMNS}
+        stamp = stamp_row(COLUMNS)
         rows: list[dict] = []
         for name, model in variants.items():
             print(f"[{name}] {model.name} {json.dumps(model.params)}: {steps} steps ...", file=sys.stderr, flush=True)

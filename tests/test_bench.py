@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import shutil
 import subprocess
 import sys
 import time
@@ -17,12 +18,16 @@ import pytest
 import torch
 import yaml
 
-from bench import accuracy_table, dev_table, generalise_table, nam_system, variants
+from bench import accuracy_table, dev_table, generalise_table, nam_system, tones, variants
 from bench.tables import kept_rows, merge_rows, replace_block
-from bench.pairs import PAIRS, make_pair, parse_pairs
+from bench.pairs import PAIRS, make_pair, material_dir, parse_pairs
+from bench.stamp import stamp
 from fxcore.config import SplitConfig, TrainConfig
 from fxcore.dataset import build_dataset
+from fxcore.effects import make_backend
 from fxcore.errors import FxcoreError
+from fxcore.model_io import save_model
+from fxcore.models import build_model
 
 from .conftest import SR
 
@@ -209,6 +214,32 @@ def test_a_merged_rerun_replaces_only_its_own_lines_and_keeps_the_order(tmp_path
     assert kept_rows(csv, ["k", "v"]) == [{"k": "a", "v": ""}]  # strings, an empty cell kept as ""
     with pytest.raises(FxcoreError, match=r"old.csv: cannot --merge, columns \['w'\] are missing"):
         kept_rows(csv, ["k", "w"])
+
+
+def test_a_stamp_keeps_the_asked_columns_and_a_sweep_gets_its_own_material_dir(tmp_path):
+    assert list(stamp()) == ["date", "machine", "commit", "versions"]
+    assert list(stamp(["commit", "date", "esr"])) == ["date", "commit"]
+    plain = material_dir(tmp_path, "gx_amp", 8.0, 7)
+    assert plain.name == "gx_amp-8s-seed7"  # the name of the renders made before sweeps existed
+    assert material_dir(tmp_path, "gx_amp", 8.0, 7, 6.0).name == "gx_amp-8s-seed7-sweep6s"
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox not installed (run .ci/install_hosts.sh)")
+def test_tones_read_a_rows_response_and_where_a_model_leaves_it(tmp_path, capsys):
+    # sox_eq (SoX: 800 Hz −6 dB, bass +5 dB, 4 kHz low-pass) and its own least-squares IR: they agree
+    # at every tone, and the table shows the low-pass; a model fitted to another row's effect does not agree.
+    x = np.random.default_rng(0).standard_normal(48000).astype(np.float32) * 0.1
+    eq = tones.ALL_ROWS["sox_eq"].effect()
+    model = build_model("ir", {"seconds": 0.1}, 48000)
+    model.initialise(x, make_backend(eq["backend"], eq["chain"], eq.get("options", {}), effect="eq").process(x, 48000))
+    save_model(tmp_path / "eq.safetensors", model, {"seconds": 0.1})
+    lines = pd.DataFrame(tones.tone_table("sox_eq", str(tmp_path / "eq.safetensors"), [-20.0], [100.0, 1000.0, 8000.0]))
+    assert (abs(lines.effect_db - lines.model_db) < 0.2).all() and (lines.esr < 1e-3).all()
+    assert lines.effect_db[0] > -18 and lines.effect_db[2] < -30  # the +5 dB bass shelf; an octave above the low-pass
+    other = pd.DataFrame(tones.tone_table("sox_echo", str(tmp_path / "eq.safetensors"), [-20.0], [1000.0]))
+    assert other.esr[0] > 0.1
+    assert tones.main(["--row", "sox_eq", "--model", str(tmp_path / "eq.safetensors"), "--levels", "x"]) == 1
+    assert capsys.readouterr().err.strip() == "error: bad --levels 'x' — fix: give comma-separated numbers, e.g. --levels 1,2"
 
 
 def test_variants_train_each_model_on_a_workflow_dataset_and_score_validation(tmp_path, pair_files, capsys):

@@ -25,7 +25,7 @@ from fxcore.dataset.shards import write_dataset
 from fxcore.effects import make_backend
 from fxcore.errors import FxcoreError
 from fxcore.models import build_model
-from fxcore.synth import synthesize_track
+from fxcore.synth import sweep_excitation, synthesize_track
 
 REPO = Path(__file__).resolve().parents[1]
 SR = 48000
@@ -190,13 +190,13 @@ def test_dev_pairs_are_scored_on_the_dev_set_not_the_benchmarks_test(tmp_path):
         pytest.skip("needs sox, fluidsynth and fluid-soundfont-gm (.ci/install_hosts.sh)")
     out, work = tmp_path / "dev.csv", tmp_path / "work"
     proc = subprocess.run([sys.executable, "-m", "bench.dev", "--pairs", "dev_sox_overdrive", "--variants",
-                           "wh_default,wh_long", "--budget-s", "3", "--piece-s", "2", "--synth-s", "2",
+                           "wh_default,wh_long,wh_long_sweep", "--budget-s", "3", "--piece-s", "2", "--synth-s", "2",
                            "--out", str(out), "--work", str(work)], cwd=REPO, capture_output=True, text=True,
                           timeout=1200, env={**os.environ, "PYTHONPATH": str(REPO)})
     print(proc.stdout[-2000:], proc.stderr[-2000:])
     assert proc.returncode == 0
     rows = pd.read_csv(out)
-    assert list(rows.variant) == ["wh_default", "wh_long"] and (rows.steps > 0).all()
+    assert list(rows.variant) == ["wh_default", "wh_long", "wh_long_sweep"] and (rows.steps > 0).all()
     assert rows.esr.map(math.isfinite).all() and rows.commit.notna().all()
     # the held-out split is material's dev set, sample for sample, and none of the benchmark's test pieces
     data = Dataset(work / "dev_sox_overdrive-2s-seed7" / "dataset")
@@ -205,6 +205,14 @@ def test_dev_pairs_are_scored_on_the_dev_set_not_the_benchmarks_test(tmp_path):
                                  for p in material.pieces(s, 2)]) for s in ("dev", "test")}
     np.testing.assert_allclose(held, pieces["dev"], atol=1e-6)
     assert not np.allclose(held[:len(pieces["test"])], pieces["test"][:len(held)], atol=1e-3)
+    # the sweep variant's take opens with the sweeps; its validation and dev splits are the same audio
+    swept = Dataset(work / "dev_sox_overdrive-2s-seed7-sweep6s" / "dataset")
+    sweeps = sweep_excitation(6.0, data.sample_rate)
+    train = swept.split("train")[0]
+    np.testing.assert_allclose(swept.clean(train.track)[train.start:train.start + len(sweeps)], sweeps, atol=1e-6)
+    for split in ("val", "test"):
+        a, b = data.split(split)[0], swept.split(split)[0]
+        np.testing.assert_allclose(swept.clean(b.track)[b.start:b.stop], data.clean(a.track)[a.start:a.stop], atol=1e-6)
 
 
 def test_dev_bench_refuses_an_unknown_variant_in_one_line():
