@@ -83,8 +83,6 @@ VARIANTS: dict[str, Variant] = {
     "wh_long_ts025": Variant(ModelConfig("wiener_hammerstein", {**WH_LONG, "tap_scale": 0.025}), _WH_TRAIN),
     # the long nets trained on plain ESR: the default loss's pre-emphasis (1 − 0.95 z⁻¹, −26 dB at 40 Hz) hides bass
     "wh_long_plain": Variant(FAMILIES["wiener_hammerstein"].model, {**_WH_TRAIN, "loss": LossConfig(pre_emphasis=None)}),
-    "wh_flat_plain": Variant(FAMILIES["wiener_hammerstein_flat"].model,
-                             {**_WH_TRAIN, "loss": LossConfig(pre_emphasis=None)}),
     "auto_wh": Variant(ModelConfig("auto", {"candidates": ["wiener_hammerstein", "wiener_hammerstein_flat"]}), {}),
 }
 # The same recipes with 6 s of 20 Hz–20 kHz sweeps in the training audio: the bass that the
@@ -129,13 +127,17 @@ def main(argv: list[str] | None = None) -> int:
         rows: list[dict] = []
         kept = kept_rows(a.out, COLUMNS) if a.merge else []
         order = [(p, v) for p in PAIRS for v in VARIANTS]
+        datasets: dict[tuple[str, float], Path] = {}  # one render and check per pair and material
         for key, name in ((k, v) for k in keys for v in variants):
             sweep_s = VARIANTS[name].sweep_s
             pdir = material_dir(Path(a.work), key, a.piece_s, a.seed, sweep_s)
-            print(f"[{key}] material" + (f" + {sweep_s:g} s of sweeps" if sweep_s else ""), file=sys.stderr, flush=True)
-            dataset = make_material_pair(cfg, cfg.effect(key), pdir, a.piece_s, a.synth_s, a.seed, test_set="dev",
-                                         sweep_s=sweep_s)
-            Dataset(dataset)  # fails here, in one line, on a broken render
+            if (key, sweep_s) not in datasets:
+                print(f"[{key}] material" + (f" + {sweep_s:g} s of sweeps" if sweep_s else ""), file=sys.stderr,
+                      flush=True)
+                datasets[key, sweep_s] = make_material_pair(cfg, cfg.effect(key), pdir, a.piece_s, a.synth_s, a.seed,
+                                                            test_set="dev", sweep_s=sweep_s)
+                Dataset(datasets[key, sweep_s])  # fails here, in one line, on a broken render
+            dataset = datasets[key, sweep_s]
             out = pdir / name
             shutil.rmtree(out, ignore_errors=True)
             print(f"[{key}] {name}: {a.budget_s:g} s ...", file=sys.stderr, flush=True)

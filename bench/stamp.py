@@ -41,4 +41,7 @@ def stamp(columns: Iterable[str] | None = None) -> dict[str, str]:
     """{date, machine, commit, versions} for a benchmark row; only the keys in `columns` when given."""
     versions = "; ".join(f"{d} {_version(d)}" for d in ("fxcore", "torch", "neural-amp-modeler", "pytorch-lightning"))
     full = {"date": dt.date.today().isoformat(), "machine": machine(), "commit": commit(), "versions": versions}
-    return full if columns is None else {k: v for k, v in full.items() if k in set(columns)}
+    if columns is None:
+        return full
+    wanted = set(columns)
+    return {k: v for k, v in full.items() if k in wanted}
