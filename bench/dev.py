@@ -76,6 +76,8 @@ VARIANTS: dict[str, Variant] = {
     "wh_long_20hz": Variant(ModelConfig("wiener_hammerstein", {**WH_LONG, "highpass_hz": 20.0}), _WH_TRAIN),
     # the high-passes started at 100 Hz, near the guitarix amp's low cut (python -m bench.tones), not from the audio
     "wh_long_100hz": Variant(ModelConfig("wiener_hammerstein", {**WH_LONG, "highpass_hz": 100.0}), _WH_TRAIN),
+    # + four learned output high-passes after the nonlinearity (the amp's bass cut after its tubes: bench.tones)
+    "wh_long_hpo": Variant(ModelConfig("wiener_hammerstein", {**WH_LONG, "highpass_out": 4}), _WH_TRAIN),
     # `auto` between the two nets only (their trials inside the budget, then the winner): the handicap's test
     # the long nets with their taps at half the step (tap_scale 0.025, the model's is 0.05): the fuzz's test
     "wh_flat_ts025": Variant(ModelConfig("wiener_hammerstein", {**FAMILIES["wiener_hammerstein_flat"].model.params,
@@ -89,7 +91,7 @@ VARIANTS: dict[str, Variant] = {
 # musical training material lacks (its lowest note is 65 Hz; the dev set's bass goes to 41 Hz).
 SWEEP_S = 6.0
 VARIANTS.update({f"{k}_sweep": replace(VARIANTS[k], sweep_s=SWEEP_S)
-                 for k in ("wh_flat", "wh_long", "wh_long_100hz", "wh_long_plain", "auto_wh")})
+                 for k in ("wh_flat", "wh_long", "wh_long_100hz", "wh_long_hpo", "wh_long_plain", "auto_wh")})
 DEFAULT_VARIANTS = ("wh_default", "wh_flat", "wh_long")
 COLUMNS = ("pair", "variant", "model", "parameters", "steps", "wall_s", "esr", "mel_distance", "lsd",
            "date", "machine", "commit")

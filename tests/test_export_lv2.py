@@ -40,7 +40,7 @@ needs_toolchain = pytest.mark.skipif(
 FAMILIES = {
     "wiener_hammerstein": {},
     "wiener_hammerstein+dynamics": {"dynamics": True},
-    "wiener_hammerstein+highpass": {"highpass": 2, "highpass_hz": 60.0, "taps_out": 64},
+    "wiener_hammerstein+highpass": {"highpass": 2, "highpass_hz": 60.0, "taps_out": 64, "highpass_out": 2},
     "ir": {"seconds": 0.25},
     "feedback_delay": {"delay_seconds": 0.0123, "ir_seconds": 0.5},
     "chorus": {},

@@ -1,6 +1,6 @@
 """C emitter for `wiener_hammerstein` (± dynamics): direct-form FIRs and the MLPs, 64 samples at a time.
 
-Per sample: 3 per input high-pass section (a recursion: the model applies its impulse response), C·taps_in + C·taps_out + linear_taps multiply-adds for the filters and
+Per sample: 3 per input or output high-pass section (a recursion: the model applies its impulse response), C·taps_in + C·taps_out + linear_taps multiply-adds for the filters and
 C·H + H² + H·C for the MLP (+ the gain computer's K·H + H² + H with dynamics). Every inner loop
 runs over the samples of a chunk, so it vectorises; the model's own FFT convolution would not pay
 off at these filter lengths and would need a block of latency.
@@ -31,12 +31,13 @@ def emit(model: WienerHammerstein) -> CModel:
         b = model.b * model.tap_scale
         lin = model.lin * model.lin_scale
     k = int(model.attack.shape[0]) if model.dynamics else 0
-    n_hp = 0 if model.hp_log_hz is None else model.hp_log_hz.shape[0]
+    cascades = {"WH_HP": model.hp_log_hz, "WH_HPO": model.hp_out_log_hz}
     code = c_defines(WH_C=a.shape[0], WH_H=model.mlp[0].out_features, WH_TI=a.shape[1], WH_TO=b.shape[1],
-                     WH_LT=lin.shape[0], WH_K=k, WH_HP=n_hp)
-    if n_hp:  # the sections whose impulse response the model applies, in double
-        g, p = highpass_coefficients(model.hp_log_hz.detach().double(), model.sample_rate)
-        code += c_array("WH_HPG", g, dtype=np.float64) + c_array("WH_HPP", p, dtype=np.float64)
+                     WH_LT=lin.shape[0], WH_K=k, **{n: 0 if c is None else c.shape[0] for n, c in cascades.items()})
+    for name, log_hz in cascades.items():  # the sections whose impulse response the model applies, in double
+        if log_hz is not None:
+            g, p = highpass_coefficients(log_hz.detach().double(), model.sample_rate)
+            code += c_array(name + "G", g, dtype=np.float64) + c_array(name + "P", p, dtype=np.float64)
     code += c_array("WH_A", a) + c_array("WH_B", b) + c_array("WH_LIN", lin)
     code += _mlp_arrays("WH_W", "WH_B", model.mlp)
     if k:

@@ -4,6 +4,7 @@
     v   = MLP(u)                           a pointwise nonlinearity C → hidden → hidden → C
     y₀  = Σ_c b_c ⋆ v_c  +  l ⋆ x          C output FIRs (taps_out, "Hammerstein") + a linear path
     y   = y₀ · 10^(g/20),  g = MLP_g(log e)  (dynamics on) — e: peak envelopes of x (below)
+    y  ← HPₒ(y)                           (highpass_out: N) N learned first-order output high-passes
 
 Most distortion pedals, clippers and amp + cab chains are exactly this shape: a filter, a
 static nonlinearity, a filter. A WaveNet has to learn that structure from scratch and pays for
@@ -36,7 +37,18 @@ as guitar electronics do below their band. Training and rendering apply the casc
 response truncated to HP_TAPS samples (the tail beyond is < 1e-8 of the peak at HP_MIN_HZ with
 four sections); exported plugins run the recursion.
 
-Streaming state: the last `context` input samples and the envelopes' last values.
+Output high-pass (`highpass_out: N`, off by default): the same cascade, with its own break
+frequencies (started as the input's), on the output after the nonlinearity. Why: an amp cuts the
+bass after its tubes too (output transformer, the next stage's coupling), where the harmonics the
+nonlinearity made of a low note pass and its fundamental does not. Measured on the guitarix amp
+(dev settings, `gx_amp#GUITARIX` PreGain 6, model 3): a 30 Hz tone comes out 62 dB below a 110 Hz
+one at −40 dBFS, but at −6 dBFS 81 % of its output is its 2nd to 5th harmonics and its fundamental
+is 0.4 %; at 110 Hz the output is 99 % fundamental at every level. An input high-pass cannot give
+that (it cuts the fundamental before the harmonics are made), a 512-tap output FIR cannot cut
+below the 94 Hz it resolves.
+
+Streaming state: the last `context` input samples, the envelopes' last values and, with an output
+high-pass, its input's last HP_TAPS − 1 samples.
 """
 
 from __future__ import annotations
@@ -136,7 +148,8 @@ class WienerHammerstein(EffectModel):
     attack_ms / release_ms (the envelope grid: every attack with every release), fit_seconds
     (training audio used by the least-squares initialisation), highpass (N first-order input
     high-passes, 0 = none), highpass_hz (their initial break frequency, ≥ HP_MIN_HZ; null: from the
-    training audio's lowest excited frequency, see the module doc).
+    training audio's lowest excited frequency, see the module doc), highpass_out (N first-order output
+    high-passes, started where the input's are).
     """
 
     render_chunk = 1 << 14  # activations of a 16k-sample chunk stay in cache: faster than longer chunks
@@ -144,7 +157,8 @@ class WienerHammerstein(EffectModel):
     def __init__(self, sample_rate: int, branches: int = 8, hidden: int = 16, taps_in: int = 16,
                  taps_out: int = 128, linear_taps: int = 256, tap_scale: float = 0.05, dynamics: bool = False,
                  attack_ms: Sequence[float] = (0.1, 1.0, 5.0), release_ms: Sequence[float] = (10.0, 50.0, 200.0),
-                 fit_seconds: float = 60.0, highpass: int = 0, highpass_hz: float | None = HP_MIN_HZ):
+                 fit_seconds: float = 60.0, highpass: int = 0, highpass_hz: float | None = HP_MIN_HZ,
+                 highpass_out: int = 0):
         super().__init__(sample_rate)
         if min(branches, hidden, taps_in, taps_out, linear_taps) < 1 or tap_scale <= 0:
             raise FxcoreError("wiener_hammerstein needs branches, hidden, taps_in, taps_out, linear_taps ≥ 1 and "
@@ -152,9 +166,10 @@ class WienerHammerstein(EffectModel):
                               f"{tap_scale}", None, "fix model.params")
         self.highpass_from_data = highpass_hz is None
         highpass_hz = HP_MIN_HZ if highpass_hz is None else highpass_hz
-        if highpass < 0 or highpass_hz < HP_MIN_HZ or highpass_hz >= sample_rate / 2:
-            raise FxcoreError(f"wiener_hammerstein needs highpass ≥ 0 and {HP_MIN_HZ:g} Hz ≤ highpass_hz < "
-                              f"{sample_rate / 2:g} Hz; got {highpass}, {highpass_hz}", None, "fix model.params")
+        if min(highpass, highpass_out) < 0 or highpass_hz < HP_MIN_HZ or highpass_hz >= sample_rate / 2:
+            raise FxcoreError(f"wiener_hammerstein needs highpass, highpass_out ≥ 0 and {HP_MIN_HZ:g} Hz ≤ "
+                              f"highpass_hz < {sample_rate / 2:g} Hz; got {highpass}, {highpass_out}, {highpass_hz}",
+                              None, "fix model.params")
         self.taps_in, self.taps_out, self.tap_scale = int(taps_in), int(taps_out), float(tap_scale)
         self.fit_seconds = float(fit_seconds)
         # Input FIRs start as scaled identities (newest tap) with a spread of gains, so the
@@ -175,6 +190,7 @@ class WienerHammerstein(EffectModel):
             self.register_buffer("release", torch.tensor([_one_pole(p[1], sample_rate) for p in pairs]))
             self.gain = _mlp(len(pairs), hidden, 1)
         self.hp_log_hz = nn.Parameter(highpass_start(highpass_hz, int(highpass))) if highpass else None
+        self.hp_out_log_hz = nn.Parameter(highpass_start(highpass_hz, int(highpass_out))) if highpass_out else None
         self._context = max(self.taps_in + self.taps_out - 2, int(linear_taps) - 1)
         self._hp_context = HP_TAPS - 1 if highpass else 0
 
@@ -189,8 +205,8 @@ class WienerHammerstein(EffectModel):
 
     @property
     def memory_samples(self) -> int:
-        """The input history an output sample depends on: FIRs plus the high-pass's truncated response."""
-        return self._context + self._hp_context + 1
+        """The input history an output sample depends on: FIRs plus the high-passes' truncated responses."""
+        return self._context + self._hp_context + (HP_TAPS - 1 if self.hp_out_log_hz is not None else 0) + 1
 
     def highpassed(self, x: torch.Tensor, cold: bool = False) -> torch.Tensor:
         """x (B, N) through the input high-pass: its last N − (HP_TAPS − 1) samples, or all N when `cold`
@@ -202,10 +218,21 @@ class WienerHammerstein(EffectModel):
             return _fft_fir(x[:, None], h[None, :x.shape[1]], x.shape[1])
         return _fft_fir(x[:, None], h[None], x.shape[1] - self._hp_context)
 
+    def highpassed_out(self, y: torch.Tensor, past: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """y (B, T) through the output high-pass after its last HP_TAPS − 1 inputs (None: silence); → (y, next past)."""
+        if self.hp_out_log_hz is None:
+            return y, None
+        h = highpass_ir(self.hp_out_log_hz, self.sample_rate)
+        if past is None:  # from silence: only the first T taps reach the window (a shorter FFT)
+            return _fft_fir(y[:, None], h[None, :y.shape[1]], y.shape[1]), with_context(y, None, HP_TAPS - 1)[1]
+        yy, past = with_context(y, past, HP_TAPS - 1)
+        return _fft_fir(yy[:, None], h[None], y.shape[1]), past
+
     def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
-        """x (B, T) → y (B, T); state = (last `context` inputs, envelope values (B, K) or None)."""
+        """x (B, T) → y (B, T); state = (last `context` inputs, envelope values (B, K) or None, the output
+        high-pass's last inputs or None)."""
         t = x.shape[1]
-        past, env = (None, None) if state is None else state
+        past, env, y_past = (None, None, None) if state is None else state
         cold = past is None
         xx, past = with_context(x, past, self._context + self._hp_context)
         # From silence (training windows) the high-pass's leading zeros are skipped, not convolved.
@@ -228,15 +255,18 @@ class WienerHammerstein(EffectModel):
             new_env = f[:, -1, :].clone()
             g_db = self.gain(torch.log10(f + 1e-5))[:, :, 0] * 20.0
             y = y * torch.pow(10.0, g_db / 20.0)
-        return y, (past, new_env)
+        y, y_past = self.highpassed_out(y, y_past)
+        return y, (past, new_env, y_past)
 
     def initialise(self, clean: np.ndarray, target: np.ndarray) -> None:
         """Least-squares fit of the linear path l (the nonlinear branches start silent)."""
         n = min(len(clean), int(self.fit_seconds * self.sample_rate))
         with torch.no_grad():
-            if self._hp_context and self.highpass_from_data:
+            cascades = [c for c in (self.hp_log_hz, self.hp_out_log_hz) if c is not None]
+            if cascades and self.highpass_from_data:
                 edge = coverage_edge_hz(clean[:n], self.sample_rate)
-                self.hp_log_hz.copy_(highpass_start(max(HP_MIN_HZ, edge / 2), self.hp_log_hz.shape[0]))
+                for log_hz in cascades:
+                    log_hz.copy_(highpass_start(max(HP_MIN_HZ, edge / 2), log_hz.shape[0]))
             if self._hp_context:  # the linear path sees the high-passed input
                 clean = self.highpassed(torch.from_numpy(np.asarray(clean[:n], np.float32))[None], cold=True)[0].numpy()
             # The branches start as Σ_c b_c·a_c = mean input gain × identity: remove it from the LS target.

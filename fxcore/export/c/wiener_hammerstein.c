@@ -1,7 +1,9 @@
 /* ---- wiener_hammerstein: u = A ⋆ x (C FIRs), v = MLP(u) + u, y = Σ_c B_c ∗ v_c + LIN ∗ x,
  *      with dynamics (WH_K > 0): y ·= 10^(g/20), g = 20·MLP_g(log10(e + 1e-5)), e = peak envelopes of |x|;
- *      with WH_HP > 0 first-order high-passes x ← g_k(x − x₋₁) + p_k·x_out₋₁ feed the FIRs (not the envelopes).
- * Needs: WH_C, WH_H, WH_TI, WH_TO, WH_LT, WH_K, WH_HP, with WH_HP > 0 WH_HPG/WH_HPP[HP] (double), arrays WH_A[C·TI] (each row reversed: a convolution), WH_W1/B1, WH_W2/B2, WH_W3/B3,
+ *      with WH_HP > 0 first-order high-passes x ← g_k(x − x₋₁) + p_k·x_out₋₁ feed the FIRs (not the envelopes),
+ *      with WH_HPO > 0 the same sections (WH_HPOG/WH_HPOP) on y last.
+ * Needs: WH_C, WH_H, WH_TI, WH_TO, WH_LT, WH_K, WH_HP, WH_HPO, with WH_HP > 0 WH_HPG/WH_HPP[HP] (double), with
+ * WH_HPO > 0 WH_HPOG/WH_HPOP[HPO] (double), arrays WH_A[C·TI] (each row reversed: a convolution), WH_W1/B1, WH_W2/B2, WH_W3/B3,
  * WH_B[C·TO], WH_LIN[LT] and, with WH_K > 0, WH_ATT/WH_REL[K] (double), WH_G1/GB1, WH_G2/GB2, WH_G3/GB3. */
 #define WH_XH ((WH_TI > WH_LT ? WH_TI : WH_LT) - 1)
 
@@ -12,6 +14,9 @@ typedef struct {
 #if WH_HP > 0
     double hpx[WH_HP], hpy[WH_HP];        /* each section's last input and output */
 #endif
+#if WH_HPO > 0
+    double hpox[WH_HPO], hpoy[WH_HPO];    /* the same for the output sections */
+#endif
 #if WH_K > 0
     double env[WH_K];
     float f[WH_K][FX_CHUNK], g1[WH_H][FX_CHUNK], g2[WH_H][FX_CHUNK], g[1][FX_CHUNK];
@@ -21,22 +26,27 @@ typedef struct {
 static int model_init(Model *m) { (void)m; return 0; }
 static void model_free(Model *m) { (void)m; }
 
+/* First-order high-pass sections in place on s[0..n): the model applies this recursion's impulse response (HP_TAPS long). */
+static inline void wh_highpass(float *s, int n, int sections, const double *gs, const double *ps, double *xs, double *ys) {
+    for (int k = 0; k < sections; ++k) {
+        double x1 = xs[k], y1 = ys[k];
+        const double g = gs[k], p = ps[k];
+        for (int i = 0; i < n; ++i) {
+            const double v = (double)s[i];
+            y1 = g * (v - x1) + p * y1;
+            x1 = v;
+            s[i] = (float)y1;
+        }
+        xs[k] = x1;
+        ys[k] = y1;
+    }
+}
+
 FX_HOT static void model_process(Model *m, const float *x, float *y, int n) {
     float *xn = m->xh + WH_XH; /* xn[i] = x[i]; xn[-k] = x[i − k] */
     memcpy(xn, x, (size_t)n * sizeof(float));
 #if WH_HP > 0
-    for (int k = 0; k < WH_HP; ++k) { /* the model applies this recursion's impulse response (HP_TAPS long) */
-        double x1 = m->hpx[k], y1 = m->hpy[k];
-        const double g = WH_HPG[k], p = WH_HPP[k];
-        for (int i = 0; i < n; ++i) {
-            const double v = (double)xn[i];
-            y1 = g * (v - x1) + p * y1;
-            x1 = v;
-            xn[i] = (float)y1;
-        }
-        m->hpx[k] = x1;
-        m->hpy[k] = y1;
-    }
+    wh_highpass(xn, n, WH_HP, WH_HPG, WH_HPP, m->hpx, m->hpy);
 #endif
     for (int c = 0; c < WH_C; ++c) { /* u_c = A_c ∗ x: WH_A holds each conv1d kernel reversed */
         for (int i = 0; i < n; ++i) m->u[c][i] = 0.0f;
@@ -76,6 +86,9 @@ FX_HOT static void model_process(Model *m, const float *x, float *y, int n) {
     fx_dense(WH_G3, WH_GB3, 1, WH_H, frows, m->g, n, 0);
     for (int i = 0; i < n; ++i) y[i] *= powf(10.0f, (m->g[0][i] * 20.0f) / 20.0f);
 #endif
+#if WH_HPO > 0
+    wh_highpass(y, n, WH_HPO, WH_HPOG, WH_HPOP, m->hpox, m->hpoy);
+#endif
     memmove(m->xh, m->xh + n, (size_t)WH_XH * sizeof(float));
     for (int c = 0; c < WH_C; ++c) memmove(m->vh[c], m->vh[c] + n, (size_t)(WH_TO - 1) * sizeof(float));
 }
@@ -87,5 +100,8 @@ static void model_reset(Model *m) {
     for (int t = 0; t < WH_TO - 1 + WH_XH; t += FX_CHUNK) model_process(m, zero, out, FX_CHUNK);
 #if WH_K > 0
     for (int k = 0; k < WH_K; ++k) m->env[k] = 0.0;
+#endif
+#if WH_HPO > 0 /* the model's output high-pass starts from silence: v's MLP(0) history reaches it as a step */
+    for (int k = 0; k < WH_HPO; ++k) m->hpox[k] = m->hpoy[k] = 0.0;
 #endif
 }
