@@ -77,7 +77,10 @@ VARIANTS: dict[str, Variant] = {
     # the high-passes started at 100 Hz, near the guitarix amp's low cut (python -m bench.tones), not from the audio
     "wh_long_100hz": Variant(ModelConfig("wiener_hammerstein", {**WH_LONG, "highpass_hz": 100.0}), _WH_TRAIN),
     # + four learned output high-passes after the nonlinearity (the amp's bass cut after its tubes: bench.tones)
-    "wh_long_hpo": Variant(ModelConfig("wiener_hammerstein", {**WH_LONG, "highpass_out": 4}), _WH_TRAIN),
+    "wh_long_hpo": Variant(ModelConfig("wiener_hammerstein", {**WH_LONG, "highpass_out": 4, "highpass_out_hz": None}),
+                           _WH_TRAIN),
+    # the same started at 20 Hz (transparent above ≈ 60 Hz): the data moves them up only where the device cuts
+    "wh_long_hpo20": Variant(ModelConfig("wiener_hammerstein", {**WH_LONG, "highpass_out": 4}), _WH_TRAIN),
     # `auto` between the two nets only (their trials inside the budget, then the winner): the handicap's test
     # the long nets with their taps at half the step (tap_scale 0.025, the model's is 0.05): the fuzz's test
     "wh_flat_ts025": Variant(ModelConfig("wiener_hammerstein", {**FAMILIES["wiener_hammerstein_flat"].model.params,

@@ -133,3 +133,25 @@ def test_input_highpass_extrapolates_below_the_training_band():
         too_loud_db[hp] = 20 * np.log10(np.std(out) / np.std(truth[SR // 2:]))
     assert fits[4] < 0.01 and fits[0] < 0.02, fits  # both fit the training band
     assert abs(too_loud_db[4]) < 10 and too_loud_db[0] > too_loud_db[4] + 12, too_loud_db
+
+
+def test_output_highpass_passes_the_harmonics_of_a_note_whose_fundamental_it_cuts():
+    # An amp's bass cut after its tube (tanh, then a 4th-order 120 Hz high-pass): a loud 45 Hz note
+    # comes out as its harmonics. Cut before the nonlinearity (input high-passes only) the note makes
+    # none; with output high-passes the model follows the device on held-out notes.
+    rng = np.random.default_rng(5)
+    t = np.arange(4 * SR) / SR
+    notes = sum(np.sin(2 * np.pi * f0 * t + rng.uniform(0, 6)) * np.abs(np.sin(2 * np.pi * r * t)) ** 2
+                for f0, r in ((41, 0.35), (55, 0.7), (98, 0.45), (196, 1.1), (330, 0.3)))
+    x = (0.25 * notes + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+    device = ss.butter(4, 120, "highpass", fs=SR)
+    y = ss.lfilter(*device, 0.5 * np.tanh(4 * x)).astype(np.float32)
+    probe = (0.5 * np.sin(2 * np.pi * 47 * t[:SR]) * np.linspace(0.2, 1.0, SR)).astype(np.float32)
+    truth = ss.lfilter(*device, 0.5 * np.tanh(4 * probe))[SR // 4:]
+    held_out = {}
+    for where in ("highpass", "highpass_out"):
+        torch.manual_seed(0)
+        model = build_model("wiener_hammerstein", {**SMALL, where: 4, "highpass_hz": None, "highpass_out_hz": None}, SR)
+        _fit(model, x, y, 300, lr=1e-2)
+        held_out[where] = esr(torch.from_numpy(model.render(probe)[SR // 4:]), torch.from_numpy(truth)).item()
+    assert held_out["highpass_out"] < 0.1 and held_out["highpass_out"] < 0.3 * held_out["highpass"], held_out

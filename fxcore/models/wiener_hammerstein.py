@@ -149,7 +149,7 @@ class WienerHammerstein(EffectModel):
     (training audio used by the least-squares initialisation), highpass (N first-order input
     high-passes, 0 = none), highpass_hz (their initial break frequency, ≥ HP_MIN_HZ; null: from the
     training audio's lowest excited frequency, see the module doc), highpass_out (N first-order output
-    high-passes, started where the input's are).
+    high-passes), highpass_out_hz (their start, as highpass_hz).
     """
 
     render_chunk = 1 << 14  # activations of a 16k-sample chunk stay in cache: faster than longer chunks
@@ -158,18 +158,21 @@ class WienerHammerstein(EffectModel):
                  taps_out: int = 128, linear_taps: int = 256, tap_scale: float = 0.05, dynamics: bool = False,
                  attack_ms: Sequence[float] = (0.1, 1.0, 5.0), release_ms: Sequence[float] = (10.0, 50.0, 200.0),
                  fit_seconds: float = 60.0, highpass: int = 0, highpass_hz: float | None = HP_MIN_HZ,
-                 highpass_out: int = 0):
+                 highpass_out: int = 0, highpass_out_hz: float | None = HP_MIN_HZ):
         super().__init__(sample_rate)
         if min(branches, hidden, taps_in, taps_out, linear_taps) < 1 or tap_scale <= 0:
             raise FxcoreError("wiener_hammerstein needs branches, hidden, taps_in, taps_out, linear_taps ≥ 1 and "
                               f"tap_scale > 0; got {branches}, {hidden}, {taps_in}, {taps_out}, {linear_taps}, "
                               f"{tap_scale}", None, "fix model.params")
         self.highpass_from_data = highpass_hz is None
+        self.highpass_out_from_data = highpass_out_hz is None
         highpass_hz = HP_MIN_HZ if highpass_hz is None else highpass_hz
-        if min(highpass, highpass_out) < 0 or highpass_hz < HP_MIN_HZ or highpass_hz >= sample_rate / 2:
-            raise FxcoreError(f"wiener_hammerstein needs highpass, highpass_out ≥ 0 and {HP_MIN_HZ:g} Hz ≤ "
-                              f"highpass_hz < {sample_rate / 2:g} Hz; got {highpass}, {highpass_out}, {highpass_hz}",
-                              None, "fix model.params")
+        highpass_out_hz = HP_MIN_HZ if highpass_out_hz is None else highpass_out_hz
+        if min(highpass, highpass_out) < 0 or not HP_MIN_HZ <= min(highpass_hz, highpass_out_hz) \
+                or max(highpass_hz, highpass_out_hz) >= sample_rate / 2:
+            raise FxcoreError(f"wiener_hammerstein needs highpass, highpass_out ≥ 0 and {HP_MIN_HZ:g} Hz ≤ highpass_hz, "
+                              f"highpass_out_hz < {sample_rate / 2:g} Hz; got {highpass}, {highpass_out}, {highpass_hz}, "
+                              f"{highpass_out_hz}", None, "fix model.params")
         self.taps_in, self.taps_out, self.tap_scale = int(taps_in), int(taps_out), float(tap_scale)
         self.fit_seconds = float(fit_seconds)
         # Input FIRs start as scaled identities (newest tap) with a spread of gains, so the
@@ -190,7 +193,7 @@ class WienerHammerstein(EffectModel):
             self.register_buffer("release", torch.tensor([_one_pole(p[1], sample_rate) for p in pairs]))
             self.gain = _mlp(len(pairs), hidden, 1)
         self.hp_log_hz = nn.Parameter(highpass_start(highpass_hz, int(highpass))) if highpass else None
-        self.hp_out_log_hz = nn.Parameter(highpass_start(highpass_hz, int(highpass_out))) if highpass_out else None
+        self.hp_out_log_hz = nn.Parameter(highpass_start(highpass_out_hz, int(highpass_out))) if highpass_out else None
         self._context = max(self.taps_in + self.taps_out - 2, int(linear_taps) - 1)
         self._hp_context = HP_TAPS - 1 if highpass else 0
 
@@ -262,8 +265,9 @@ class WienerHammerstein(EffectModel):
         """Least-squares fit of the linear path l (the nonlinear branches start silent)."""
         n = min(len(clean), int(self.fit_seconds * self.sample_rate))
         with torch.no_grad():
-            cascades = [c for c in (self.hp_log_hz, self.hp_out_log_hz) if c is not None]
-            if cascades and self.highpass_from_data:
+            cascades = [c for c, data in ((self.hp_log_hz, self.highpass_from_data),
+                                          (self.hp_out_log_hz, self.highpass_out_from_data)) if c is not None and data]
+            if cascades:
                 edge = coverage_edge_hz(clean[:n], self.sample_rate)
                 for log_hz in cascades:
                     log_hz.copy_(highpass_start(max(HP_MIN_HZ, edge / 2), log_hz.shape[0]))
