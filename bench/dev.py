@@ -94,7 +94,8 @@ VARIANTS: dict[str, Variant] = {
 # musical training material lacks (its lowest note is 65 Hz; the dev set's bass goes to 41 Hz).
 SWEEP_S = 6.0
 VARIANTS.update({f"{k}_sweep": replace(VARIANTS[k], sweep_s=SWEEP_S)
-                 for k in ("wh_flat", "wh_long", "wh_long_100hz", "wh_long_hpo", "wh_long_plain", "auto_wh")})
+                 for k in ("wh_flat", "wh_long", "wh_long_100hz", "wh_long_hpo", "wh_long_hpo20", "wh_long_plain",
+                           "auto_wh")})
 DEFAULT_VARIANTS = ("wh_default", "wh_flat", "wh_long")
 COLUMNS = ("pair", "variant", "model", "parameters", "steps", "wall_s", "esr", "mel_distance", "lsd",
            "date", "machine", "commit")
