@@ -136,15 +136,16 @@ def test_input_highpass_extrapolates_below_the_training_band():
 
 
 def test_output_highpass_passes_the_harmonics_of_a_note_whose_fundamental_it_cuts():
-    # An amp's bass cut after its tube (tanh, then a 4th-order 120 Hz high-pass): a loud 45 Hz note
+    # An amp's bass cut after its tube (tanh, then a 2nd-order 120 Hz high-pass): a loud 47 Hz note
     # comes out as its harmonics. Cut before the nonlinearity (input high-passes only) the note makes
-    # none; with output high-passes the model follows the device on held-out notes.
+    # none; with output high-passes the model follows the device on a held-out note (measured: held-out
+    # ESR 0.37 with input high-passes, 0.025 with output ones).
     rng = np.random.default_rng(5)
     t = np.arange(4 * SR) / SR
     notes = sum(np.sin(2 * np.pi * f0 * t + rng.uniform(0, 6)) * np.abs(np.sin(2 * np.pi * r * t)) ** 2
                 for f0, r in ((41, 0.35), (55, 0.7), (98, 0.45), (196, 1.1), (330, 0.3)))
     x = (0.25 * notes + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
-    device = ss.butter(4, 120, "highpass", fs=SR)
+    device = ss.butter(2, 120, "highpass", fs=SR)
     y = ss.lfilter(*device, 0.5 * np.tanh(4 * x)).astype(np.float32)
     probe = (0.5 * np.sin(2 * np.pi * 47 * t[:SR]) * np.linspace(0.2, 1.0, SR)).astype(np.float32)
     truth = ss.lfilter(*device, 0.5 * np.tanh(4 * probe))[SR // 4:]
@@ -154,4 +155,18 @@ def test_output_highpass_passes_the_harmonics_of_a_note_whose_fundamental_it_cut
         model = build_model("wiener_hammerstein", {**SMALL, where: 4, "highpass_hz": None, "highpass_out_hz": None}, SR)
         _fit(model, x, y, 300, lr=1e-2)
         held_out[where] = esr(torch.from_numpy(model.render(probe)[SR // 4:]), torch.from_numpy(truth)).item()
-    assert held_out["highpass_out"] < 0.1 and held_out["highpass_out"] < 0.3 * held_out["highpass"], held_out
+    assert held_out["highpass_out"] < 0.06 and held_out["highpass_out"] < 0.2 * held_out["highpass"], held_out
+
+
+def test_both_highpasses_stream_in_any_chunks():
+    # The output high-pass carries its own input history: chunks of any size give the one-pass output.
+    torch.manual_seed(0)
+    model = build_model("wiener_hammerstein", {**SMALL, "highpass": 2, "highpass_out": 3, "highpass_out_hz": 45.0,
+                                               "dynamics": True}, SR)
+    with torch.no_grad():
+        for p in model.mlp.parameters():
+            p.normal_(0.0, 0.3)  # a nonlinearity (it starts silent), so the output's DC and harmonics reach the high-pass
+    x = _music(2.5, 6)
+    one = model.render(x, chunk=len(x))
+    np.testing.assert_allclose(model.render(x, chunk=777), one, atol=1e-5 * np.abs(one).max())
+    np.testing.assert_allclose(model.render(x, chunk=HP_TAPS + 5), one, atol=1e-5 * np.abs(one).max())

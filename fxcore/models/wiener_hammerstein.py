@@ -38,14 +38,18 @@ response truncated to HP_TAPS samples (the tail beyond is < 1e-8 of the peak at 
 four sections); exported plugins run the recursion.
 
 Output high-pass (`highpass_out: N`, off by default): the same cascade, with its own break
-frequencies (started as the input's), on the output after the nonlinearity. Why: an amp cuts the
+frequencies (started at `highpass_out_hz`; null: from the data, as the input's), on the output
+after the nonlinearity. Why: an amp cuts the
 bass after its tubes too (output transformer, the next stage's coupling), where the harmonics the
 nonlinearity made of a low note pass and its fundamental does not. Measured on the guitarix amp
-(dev settings, `gx_amp#GUITARIX` PreGain 6, model 3): a 30 Hz tone comes out 62 dB below a 110 Hz
-one at −40 dBFS, but at −6 dBFS 81 % of its output is its 2nd to 5th harmonics and its fundamental
+(dev settings, `gx_amp#GUITARIX` PreGain 6, model 3): a 30 Hz tone comes out 52 dB below a 110 Hz
+one at −40 dBFS, but at −6 dBFS 95 % of its output is its 2nd to 5th harmonics and its fundamental
 is 0.4 %; at 110 Hz the output is 99 % fundamental at every level. An input high-pass cannot give
 that (it cuts the fundamental before the harmonics are made), a 512-tap output FIR cannot cut
 below the 94 Hz it resolves.
+On the dev pairs (bench/results/dev.csv, 120 s each) four output sections started from the data
+take that amp from 0.051 to 0.032 and cost the pedals that pass bass (guitarix DS-1 0.0032 → 0.047,
+SoX overdrive 0.016 → 0.11): a prior for amps, which no `auto` family takes (fxcore.families).
 
 Streaming state: the last `context` input samples, the envelopes' last values and, with an output
 high-pass, its input's last HP_TAPS − 1 samples.
