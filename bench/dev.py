@@ -89,6 +89,9 @@ VARIANTS: dict[str, Variant] = {
     # the long nets trained on plain ESR: the default loss's pre-emphasis (1 − 0.95 z⁻¹, −26 dB at 40 Hz) hides bass
     "wh_long_plain": Variant(FAMILIES["wiener_hammerstein"].model, {**_WH_TRAIN, "loss": LossConfig(pre_emphasis=None)}),
     "auto_wh": Variant(ModelConfig("auto", {"candidates": ["wiener_hammerstein", "wiener_hammerstein_flat"]}), {}),
+    # the same with the output high-passes' family (fxcore.families.WH_AMP) as a third candidate
+    "auto_wh3": Variant(ModelConfig("auto", {"candidates": ["wiener_hammerstein", "wiener_hammerstein_flat",
+                                                            "wiener_hammerstein_amp"]}), {}),
 }
 # The same recipes with 6 s of 20 Hz–20 kHz sweeps in the training audio: the bass that the
 # musical training material lacks (its lowest note is 65 Hz; the dev set's bass goes to 41 Hz).
