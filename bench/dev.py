@@ -92,6 +92,8 @@ VARIANTS: dict[str, Variant] = {
     # the same with the output high-passes' family (fxcore.families.WH_AMP) as a third candidate
     "auto_wh3": Variant(ModelConfig("auto", {"candidates": ["wiener_hammerstein", "wiener_hammerstein_flat",
                                                             "wiener_hammerstein_amp"]}), {}),
+    # the two nets with input high-passes, or output ones too, alone: the output family's trial against its base
+    "auto_wh_amp": Variant(ModelConfig("auto", {"candidates": ["wiener_hammerstein", "wiener_hammerstein_amp"]}), {}),
 }
 # The same recipes with 6 s of 20 Hz–20 kHz sweeps in the training audio: the bass that the
 # musical training material lacks (its lowest note is 65 Hz; the dev set's bass goes to 41 Hz).
