@@ -11,7 +11,8 @@ windows must hold its memory — 1.5 s for a reverb's IR, 0.1 s for a chorus). S
    ESR — the same score the trainer keeps its best weights by. A trial is a step count, not a
    time, so the ranking is the same on any machine under any load; the effect's `max_seconds`
    only caps a trial as a safety net (with the trainer's warning if it ever binds).
-2. A costlier refinement of a family (`after`: the multichorus, 4 voices with one analysis each,
+2. A costlier refinement of a family (`after`: the net with output high-passes after the one with
+   input high-passes; the multichorus, 4 voices with one analysis each,
    after the chorus; the flanger and the phaser, whose fits simulate their recursions many times
    — 16 s and 35–50 s against the chorus's 6 s — after either delay line; the compressor, a grid of
    198 curve fits, after wiener_hammerstein or dynamics; the drive → echo series, a 25 s IR fit and
@@ -28,7 +29,8 @@ windows must hold its memory — 1.5 s for a reverb's IR, 0.1 s for a chorus). S
    (1e-4: inaudible), the rest are not tried — an EQ or a tremolo is settled in seconds.
 5. The winner is the lowest validation ESR, times the family's `handicap` (1 but for the flat
    Wiener–Hammerstein net, 4: a validation split without sub-bass cannot test its extrapolation
-   there; fxcore.families). Training goes on from its weights after the trial
+   there; and the net with output high-passes, 1.15: it must beat its base by more than a coin
+   toss; fxcore.families). Step 2's "leads" is by this rank too. Training goes on from its weights after the trial
    (its closed-form fit is not repeated). Its recipe replaces the effect's window settings;
    the effect's own stopping rules (max_steps, max_seconds, lr_schedule) still apply. Only under
    a time budget (`lr_schedule: budget`) is the selection's wall time taken off it; under
@@ -82,10 +84,20 @@ AFTER_MARGIN = 1.25
 NOTHING_FITS = 0.5
 
 
+def rank_esr(row: dict[str, Any]) -> float:
+    """What a trial is ranked by: its validation ESR × its family's handicap."""
+    return row["val_esr"] * FAMILIES[row["family"]].handicap
+
+
 def _close_to_lead(ranking: list[dict[str, Any]], family: str) -> bool:
-    """True if `family` was tried and its validation ESR is within AFTER_MARGIN of the best so far."""
-    tried = [r["val_esr"] for r in ranking if r["family"] == family]
-    return bool(tried) and tried[0] <= AFTER_MARGIN * min(r["val_esr"] for r in ranking)
+    """True if `family` was tried and its rank (validation ESR × handicap) is within AFTER_MARGIN of the best so far.
+
+    By rank, not raw ESR, as the winner is chosen: on the dev guitarix amp the flat net's trial led the
+    one with input high-passes 1.97× raw and trailed it 2× by rank, so the raw gate never tried the
+    output high-passes that refine the latter (fxcore.families.WH_AMP).
+    """
+    tried = [rank_esr(r) for r in ranking if r["family"] == family]
+    return bool(tried) and tried[0] <= AFTER_MARGIN * min(map(rank_esr, ranking))
 
 
 def _gated(ranking: list[dict[str, Any]], family: str, candidates: list[str] | tuple[str, ...],
@@ -99,11 +111,6 @@ def _gated(ranking: list[dict[str, Any]], family: str, candidates: list[str] | t
         return ""
     lead = min((r["val_esr"] for r in ranking), default=math.inf)
     return "" if lead > NOTHING_FITS * min(clean_esr, 1.0) else " or ".join(bases)
-
-
-def rank_esr(row: dict[str, Any]) -> float:
-    """What a trial is ranked by: its validation ESR × its family's handicap."""
-    return row["val_esr"] * FAMILIES[row["family"]].handicap
 
 
 def clean_val_esr(dataset_dir: str | Path) -> float:
