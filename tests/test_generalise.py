@@ -532,6 +532,26 @@ def test_the_flat_wiener_hammerstein_net_must_win_validation_by_more_than_its_ha
     assert rank_esr({"family": "ir", "val_esr": 0.5}) == 0.5
 
 
+def test_the_output_highpass_net_follows_the_input_highpass_net_by_rank_and_must_beat_it_clearly():
+    from fxcore.auto import _gated, rank_esr
+    from fxcore.families import DEFAULT_CANDIDATES
+
+    # dev guitarix amp's trials (fxcore.families): the flat net led raw 1.97×, so a raw gate skipped
+    # the output high-passes; by rank (flat × 4) the net with input high-passes leads and they are tried
+    ranking = [{"family": "wiener_hammerstein", "val_esr": 0.0516}, {"family": "wiener_hammerstein_flat", "val_esr": 0.0262}]
+    assert _gated(ranking, "wiener_hammerstein_amp", DEFAULT_CANDIDATES) == ""
+    # dev SoX overdrive: the flat net leads by rank too — a device that passes bass, not tried
+    ranking = [{"family": "wiener_hammerstein", "val_esr": 0.011}, {"family": "wiener_hammerstein_flat", "val_esr": 7.9e-4}]
+    assert _gated(ranking, "wiener_hammerstein_amp", DEFAULT_CANDIDATES) == "wiener_hammerstein"
+
+    def winner(amp: float, hp: float) -> str:
+        rows = [{"family": "wiener_hammerstein_amp", "val_esr": amp}, {"family": "wiener_hammerstein", "val_esr": hp}]
+        return min(rows, key=rank_esr)["family"]
+
+    assert winner(0.0389, 0.0516) == "wiener_hammerstein_amp"  # dev amp: 1.33× ahead, right on the dev set
+    assert winner(0.0232, 0.0237) == "wiener_hammerstein"      # dev AmpVTS + cab: 1.02× ahead, wrong there
+
+
 def test_the_flanger_and_phaser_follow_either_delay_line_family():
     from fxcore.auto import _gated
     from fxcore.families import DEFAULT_CANDIDATES
