@@ -550,6 +550,7 @@ def test_the_output_highpass_net_follows_the_input_highpass_net_by_rank_and_must
 
     assert winner(0.0389, 0.0516) == "wiener_hammerstein_amp"  # dev amp: 1.33× ahead, right on the dev set
     assert winner(0.0232, 0.0237) == "wiener_hammerstein"      # dev AmpVTS + cab: 1.02× ahead, wrong there
+    assert "wiener_hammerstein_amp" not in DEFAULT_CANDIDATES  # opt-in: its trial's cost on the bench (families.py)
 
 
 def test_the_flanger_and_phaser_follow_either_delay_line_family():

@@ -49,7 +49,8 @@ that (it cuts the fundamental before the harmonics are made), a 512-tap output F
 below the 94 Hz it resolves.
 On the dev pairs (bench/results/dev.csv, 120 s each) four output sections started from the data
 take that amp from 0.051 to 0.032 and cost the pedals that pass bass (guitarix DS-1 0.0032 → 0.047,
-SoX overdrive 0.016 → 0.11): a prior for amps, which no `auto` family takes (fxcore.families).
+SoX overdrive 0.016 → 0.11): a prior for amps: `auto`'s `wiener_hammerstein_amp` family, which the
+validation split decides for or against when it is named a candidate (fxcore.families).
 
 Streaming state: the last `context` input samples, the envelopes' last values and, with an output
 high-pass, its input's last HP_TAPS − 1 samples.
