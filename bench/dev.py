@@ -81,13 +81,13 @@ VARIANTS: dict[str, Variant] = {
                            _WH_TRAIN),
     # the same started at 20 Hz (transparent above ≈ 60 Hz): the data moves them up only where the device cuts
     "wh_long_hpo20": Variant(ModelConfig("wiener_hammerstein", {**WH_LONG, "highpass_out": 4}), _WH_TRAIN),
-    # `auto` between the two nets only (their trials inside the budget, then the winner): the handicap's test
     # the long nets with their taps at half the step (tap_scale 0.025, the model's is 0.05): the fuzz's test
     "wh_flat_ts025": Variant(ModelConfig("wiener_hammerstein", {**FAMILIES["wiener_hammerstein_flat"].model.params,
                                                                 "tap_scale": 0.025}), _WH_TRAIN),
     "wh_long_ts025": Variant(ModelConfig("wiener_hammerstein", {**WH_LONG, "tap_scale": 0.025}), _WH_TRAIN),
     # the long nets trained on plain ESR: the default loss's pre-emphasis (1 − 0.95 z⁻¹, −26 dB at 40 Hz) hides bass
     "wh_long_plain": Variant(FAMILIES["wiener_hammerstein"].model, {**_WH_TRAIN, "loss": LossConfig(pre_emphasis=None)}),
+    # `auto` between the two nets only (their trials inside the budget, then the winner): the handicap's test
     "auto_wh": Variant(ModelConfig("auto", {"candidates": ["wiener_hammerstein", "wiener_hammerstein_flat"]}), {}),
     # the same with the output high-passes' family (fxcore.families.WH_AMP) as a third candidate
     "auto_wh3": Variant(ModelConfig("auto", {"candidates": ["wiener_hammerstein", "wiener_hammerstein_flat",

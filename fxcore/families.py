@@ -159,19 +159,18 @@ FLAT_HANDICAP = 4.0
 # AMP_HANDICAP × its validation ESR, near the geometric middle (1.16) of 1.02 and 1.33.
 WH_AMP = {**WH_LONG, "highpass_out": 4, "highpass_out_hz": None}
 AMP_HANDICAP = 1.15
+WH_WINDOWS = {"segment_samples": 4096, "batch_size": 8}  # the three long nets' training windows
 # In order of cost (cheapest closed-form fits first), so `good_enough` can end the search early.
 FAMILIES: dict[str, Family] = {
     "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
                                                    "max_steps": 300}, trial_steps=50),
     "ir": Family(ModelConfig("ir", {"seconds": 2.0, "trim": True}), LONG, trial_steps=50),
     "feedback_delay": Family(ModelConfig("feedback_delay", {}), {**LONG, "segment_samples": 98304}, trial_steps=75),
-    "wiener_hammerstein": Family(ModelConfig("wiener_hammerstein", WH_LONG), {"segment_samples": 4096, "batch_size": 8},
-                                 trial_steps=600),
-    "wiener_hammerstein_flat": Family(ModelConfig("wiener_hammerstein", WH_FLAT),
-                                      {"segment_samples": 4096, "batch_size": 8}, trial_steps=600,
+    "wiener_hammerstein": Family(ModelConfig("wiener_hammerstein", WH_LONG), WH_WINDOWS, trial_steps=600),
+    "wiener_hammerstein_flat": Family(ModelConfig("wiener_hammerstein", WH_FLAT), WH_WINDOWS, trial_steps=600,
                                       handicap=FLAT_HANDICAP),
-    "wiener_hammerstein_amp": Family(ModelConfig("wiener_hammerstein", WH_AMP), {"segment_samples": 4096, "batch_size": 8},
-                                     trial_steps=600, after=("wiener_hammerstein",), handicap=AMP_HANDICAP),
+    "wiener_hammerstein_amp": Family(ModelConfig("wiener_hammerstein", WH_AMP), WH_WINDOWS, trial_steps=600,
+                                     after=("wiener_hammerstein",), handicap=AMP_HANDICAP),
     "dynamics": Family(ModelConfig("wiener_hammerstein", {"dynamics": True}),
                        {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 1500}, trial_steps=120),
     "compressor": Family(ModelConfig("compressor", {"fit_seconds": 30.0}),
@@ -196,7 +195,7 @@ FAMILIES: dict[str, Family] = {
                                                    "max_steps": 300}, trial_steps=20, after=DELAY_LINES),
 }
 # The amp net is no default candidate: on the benchmark's drive rows, where every family is tried
-# within 240 s, its trial (26–28 s) came out of the ≈ 90 s left to train the winner, the same net as
+# within 240 s, its trial (26–28 s) came out of the 66–94 s left to train the winner, the same net as
 # before on all four (bench/results/generalise_wh_amp.csv, commit c72746f, 2026-12-07): guitarix DS-1
 # 0.0033 → 0.0045, AmpVTS + cab 0.0096 → 0.019, compressor → amp 0.0096 → 0.028, and on the guitarix
 # amp it led the input high-passes by 1.13× on validation, under its 1.15, so 0.35 → 0.34. Name it in

@@ -128,6 +128,15 @@ def highpass_ir(log_hz: torch.Tensor, sample_rate: int, taps: int = HP_TAPS) -> 
     return torch.fft.irfft(h, n=2 * taps)[:taps].to(log_hz.dtype)
 
 
+def highpass_cascade(log_hz: torch.Tensor, x: torch.Tensor, sample_rate: int, cold: bool) -> torch.Tensor:
+    """x (B, N) through the cascade at log_hz: its last N − (HP_TAPS − 1) samples, or all N when `cold`
+    (x starts after silence: only the first N taps of the response can reach it, a shorter FFT)."""
+    h = highpass_ir(log_hz, sample_rate)
+    if cold:
+        return _fft_fir(x[:, None], h[None, :x.shape[1]], x.shape[1])
+    return _fft_fir(x[:, None], h[None], x.shape[1] - (HP_TAPS - 1))
+
+
 def coverage_edge_hz(x: np.ndarray, sample_rate: int, below_peak_db: float = 40.0) -> float:
     """Lowest frequency where x's third-octave-smoothed spectrum is within below_peak_db of its peak."""
     f, p = signal.welch(x, sample_rate, nperseg=min(len(x), 16384))
@@ -217,24 +226,17 @@ class WienerHammerstein(EffectModel):
         return self._context + self._hp_context + (HP_TAPS - 1 if self.hp_out_log_hz is not None else 0) + 1
 
     def highpassed(self, x: torch.Tensor, cold: bool = False) -> torch.Tensor:
-        """x (B, N) through the input high-pass: its last N − (HP_TAPS − 1) samples, or all N when `cold`
-        (x starts after silence: only the first N taps of the response can reach it, a shorter FFT)."""
-        if not self._hp_context:
-            return x
-        h = highpass_ir(self.hp_log_hz, self.sample_rate)
-        if cold:
-            return _fft_fir(x[:, None], h[None, :x.shape[1]], x.shape[1])
-        return _fft_fir(x[:, None], h[None], x.shape[1] - self._hp_context)
+        """x (B, N) through the input high-pass (highpass_cascade), or x itself without one."""
+        return highpass_cascade(self.hp_log_hz, x, self.sample_rate, cold) if self._hp_context else x
 
     def highpassed_out(self, y: torch.Tensor, past: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """y (B, T) through the output high-pass after its last HP_TAPS − 1 inputs (None: silence); → (y, next past)."""
         if self.hp_out_log_hz is None:
             return y, None
-        h = highpass_ir(self.hp_out_log_hz, self.sample_rate)
-        if past is None:  # from silence: only the first T taps reach the window (a shorter FFT)
-            return _fft_fir(y[:, None], h[None, :y.shape[1]], y.shape[1]), with_context(y, None, HP_TAPS - 1)[1]
-        yy, past = with_context(y, past, HP_TAPS - 1)
-        return _fft_fir(yy[:, None], h[None], y.shape[1]), past
+        yy, next_past = with_context(y, past, HP_TAPS - 1)
+        if past is None:  # from silence: the leading zeros are skipped, not convolved
+            return highpass_cascade(self.hp_out_log_hz, y, self.sample_rate, cold=True), next_past
+        return highpass_cascade(self.hp_out_log_hz, yy, self.sample_rate, cold=False), next_past
 
     def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
         """x (B, T) → y (B, T); state = (last `context` inputs, envelope values (B, K) or None, the output
