@@ -5,7 +5,8 @@
 Each tone (a sine at every --freqs Hz and --levels dBFS peak, 1 s after 0.25 s of silence) goes through
 the row's effect (bench/zoo.py or bench/dev.py: the same host, chain and options) and through the
 model. The table gives both output levels (dB: the peak of a sine of the same RMS, over the tone's last
-half second) and the model's ESR there. A held-out error that sits in one band of one piece (a bass
+half second), the share of each output's power at the tone's own frequency (`*_fund_pct`: what is
+not there is harmonics and noise) and the model's ESR there. A held-out error that sits in one band of one piece (a bass
 line, say) reads here as the frequencies and levels where the model leaves the device: this is how
 the guitarix amp's bass cut, which the training audio never excited, was found (README).
 """
@@ -16,6 +17,7 @@ import argparse
 import sys
 
 import numpy as np
+from scipy import signal
 
 from fxcore.effects import make_backend
 from fxcore.errors import FxcoreError
@@ -28,12 +30,18 @@ from .tables import format_table
 from .zoo import ROWS
 
 ALL_ROWS = {**ROWS, **PAIRS}
-COLUMNS = ("level_db", "freq_hz", "effect_db", "model_db", "esr")
+COLUMNS = ("level_db", "freq_hz", "effect_db", "model_db", "effect_fund_pct", "model_fund_pct", "esr")
 
 
 def sine_db(y: np.ndarray) -> float:
     """20·log10 of √2 · RMS(y): the peak level of a sine with y's power."""
     return float(20 * np.log10(np.sqrt(2 * np.mean(np.square(y, dtype=np.float64))) + 1e-12))
+
+
+def fundamental_pct(y: np.ndarray, freq: float, sample_rate: int) -> float:
+    """100 × the power of y's Hann-windowed spectrum within ±3 Hz of `freq` over its total power."""
+    f, p = signal.periodogram(y, sample_rate, window="hann")
+    return float(100 * p[np.abs(f - freq) < 3].sum() / max(p.sum(), 1e-30))
 
 
 def tone_table(row_key: str, model_path: str, levels: list[float], freqs: list[float]) -> list[dict]:
@@ -51,7 +59,10 @@ def tone_table(row_key: str, model_path: str, levels: list[float], freqs: list[f
             y, y_hat = backend.process(x, sr), model.render(x)
             tail = slice(3 * sr // 4, sr + sr // 4)
             lines.append({"level_db": level, "freq_hz": f, "effect_db": round(sine_db(y[tail]), 1),
-                          "model_db": round(sine_db(y_hat[tail]), 1), "esr": float(f"{esr(y_hat[tail], y[tail]):.3g}")})
+                          "model_db": round(sine_db(y_hat[tail]), 1),
+                          "effect_fund_pct": round(fundamental_pct(y[tail], f, sr), 1),
+                          "model_fund_pct": round(fundamental_pct(y_hat[tail], f, sr), 1),
+                          "esr": float(f"{esr(y_hat[tail], y[tail]):.3g}")})
     return lines
 
 

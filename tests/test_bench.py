@@ -236,6 +236,10 @@ def test_tones_read_a_rows_response_and_where_a_model_leaves_it(tmp_path, capsys
     lines = pd.DataFrame(tones.tone_table("sox_eq", str(tmp_path / "eq.safetensors"), [-20.0], [100.0, 1000.0, 8000.0]))
     assert (abs(lines.effect_db - lines.model_db) < 0.2).all() and (lines.esr < 1e-3).all()
     assert lines.effect_db[0] > -18 and lines.effect_db[2] < -30  # the +5 dB bass shelf; an octave above the low-pass
+    assert (lines.effect_fund_pct > 99).all() and (lines.model_fund_pct > 99).all()  # an EQ makes no harmonics
+    # SoX overdrive 20 20: a loud tone comes out as harmonics too, which a linear IR cannot make
+    drive = pd.DataFrame(tones.tone_table("sox_overdrive", str(tmp_path / "eq.safetensors"), [-6.0], [110.0]))
+    assert drive.effect_fund_pct[0] < 95 and drive.model_fund_pct[0] > 99  # measured 91.6 and 100
     other = pd.DataFrame(tones.tone_table("sox_echo", str(tmp_path / "eq.safetensors"), [-20.0], [1000.0]))
     assert other.esr[0] > 0.1
     assert tones.main(["--row", "sox_eq", "--model", str(tmp_path / "eq.safetensors"), "--levels", "x"]) == 1

@@ -42,9 +42,9 @@ frequencies (started at `highpass_out_hz`; null: from the data, as the input's),
 after the nonlinearity. Why: an amp cuts the
 bass after its tubes too (output transformer, the next stage's coupling), where the harmonics the
 nonlinearity made of a low note pass and its fundamental does not. Measured on the guitarix amp
-(dev settings, `gx_amp#GUITARIX` PreGain 6, model 3): a 30 Hz tone comes out 52 dB below a 110 Hz
-one at −40 dBFS, but at −6 dBFS 95 % of its output is its 2nd to 5th harmonics and its fundamental
-is 0.4 %; at 110 Hz the output is 99 % fundamental at every level. An input high-pass cannot give
+(dev settings, `gx_amp#GUITARIX` PreGain 6, model 3; `python -m bench.tones --row dev_gx_amp`): a
+30 Hz tone comes out 52 dB below a 110 Hz one at −40 dBFS, but at −6 dBFS only 0.4 % of its output
+is its fundamental (the rest its harmonics); at 110 Hz the output is 99 % fundamental at every level. An input high-pass cannot give
 that (it cuts the fundamental before the harmonics are made), a 512-tap output FIR cannot cut
 below the 94 Hz it resolves.
 On the dev pairs (bench/results/dev.csv, 120 s each) four output sections started from the data
