@@ -4,6 +4,7 @@ the README block a generated table lives in (between `<!-- NAME:begin -->` and `
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Callable, Hashable, Sequence
 
@@ -22,6 +23,16 @@ def format_table(rows: Sequence[dict], columns: Sequence[str]) -> str:
     """An aligned, left-justified text table; floats in 3 significant digits."""
     text = frame(rows, columns).map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v))
     return text.to_string(index=False, justify="left", col_space=1)
+
+
+def print_table(make: Callable[[], Sequence[dict]], columns: Sequence[str]) -> int:
+    """Print `make()`'s rows as a table and return 0, or its FxcoreError as one line on stderr and return 1."""
+    try:
+        print(format_table(make(), columns))
+    except FxcoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:

@@ -26,7 +26,7 @@ from fxcore.model_io import load_model
 
 from .dev import PAIRS
 from .pairs import parse_keys
-from .tables import format_table
+from .tables import print_table
 from .zoo import ROWS
 
 ALL_ROWS = {**ROWS, **PAIRS}
@@ -81,13 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--levels", default="-40,-20,-6", help="tone peaks, dBFS")
     p.add_argument("--freqs", default="30,41,55,82,110,165,330,1000", help="tone frequencies, Hz")
     a = p.parse_args(argv)
-    try:
-        key = parse_keys(a.row, ALL_ROWS, "row")[0]
-        print(format_table(tone_table(key, a.model, _floats(a.levels, "levels"), _floats(a.freqs, "freqs")), COLUMNS))
-    except FxcoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return print_table(lambda: tone_table(parse_keys(a.row, ALL_ROWS, "row")[0], a.model, _floats(a.levels, "levels"),
+                                          _floats(a.freqs, "freqs")), COLUMNS)
 
 
 if __name__ == "__main__":

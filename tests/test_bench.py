@@ -18,7 +18,7 @@ import pytest
 import torch
 import yaml
 
-from bench import accuracy_table, dev_table, generalise_table, nam_system, tones, variants
+from bench import accuracy_table, bursts, dev_table, generalise_table, nam_system, tones, variants
 from bench.tables import kept_rows, merge_rows, replace_block
 from bench.pairs import PAIRS, make_pair, material_dir, parse_pairs
 from bench.stamp import stamp
@@ -244,6 +244,19 @@ def test_tones_read_a_rows_response_and_where_a_model_leaves_it(tmp_path, capsys
     assert other.esr[0] > 0.1
     assert tones.main(["--row", "sox_eq", "--model", str(tmp_path / "eq.safetensors"), "--levels", "x"]) == 1
     assert capsys.readouterr().err.strip() == "error: bad --levels 'x' — fix: give comma-separated numbers, e.g. --levels 1,2"
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox not installed (run .ci/install_hosts.sh)")
+def test_bursts_tell_a_time_invariant_effect_from_a_modulated_one(capsys):
+    # SoX reverb answers a burst the same at any time (round-off); SoX tremolo (4 Hz) does not,
+    # unless the bursts are a whole number of its periods apart (1.75 s = 7 periods)
+    reverb = pd.DataFrame(bursts.burst_table("sox_reverb", 3.0, 3))
+    assert (reverb.diff_db < -100).all() and (reverb.late_pct > 0.1).all()  # measured −125 dB, 0.22 %
+    tremolo = pd.DataFrame(bursts.burst_table("sox_tremolo", 0.7, 3))
+    assert (tremolo.diff_db > -20).all()  # measured −17.5 and −8.5 dB
+    assert bursts.burst_table("sox_tremolo", 1.75, 2)[0]["diff_db"] < -100
+    assert bursts.main(["--row", "sox_eq", "--count", "1"]) == 1
+    assert "leave nothing to compare" in capsys.readouterr().err
 
 
 def test_variants_train_each_model_on_a_workflow_dataset_and_score_validation(tmp_path, pair_files, capsys):
