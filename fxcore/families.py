@@ -61,15 +61,18 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # refines dry and wet. (Until 2026-12-06 the flanger was the chorus with `learn_feedback`, whose
 # recursion in blocks shorter than the delay took minutes; it was not a default candidate.)
 # Trials are counted in optimiser steps, not seconds, so the ranking does not depend on the machine's
-# load (same config, same bytes out). One step with each family's windows costs (ms, measured on
-# 2026-12-01 on the project's 2-core CPU, load average ≈ 1, 12 s SoX render, validation excluded):
-#   tremolo 166, ir 157, feedback_delay 106, wiener_hammerstein 9, dynamics 65, chorus 4,
-#   drive_then_echo 154 (then a hybrid; the series below ≈ 55 with validation, 16 384 × 8 chunks)
-# — a 40-fold spread, so each family has its own `trial_steps`: ≈ 8 s of steps on that CPU for the
-# costly ones (50 × 166 ms …), 600 for WH (5.4 s: its nonlinear branch needs a few hundred steps to
-# show), the chorus's own max_steps (300) for the chorus. The chorus is cheap per step: its cost is
-# the fixed part — LFO analysis and validation renders, measured 6 s for initialise and two
-# validations on 1.8 s, against 0.6–4 s for the others.
+# load (same config, same bytes out). The step counts were set from costs measured on 2026-12-01 in
+# the trainer on a 12 s SoX render (ms: tremolo 166, ir 157, feedback_delay 106, wiener_hammerstein
+# 9 with 16/128 taps, dynamics 65, chorus 4, drive_then_echo 154 as a hybrid) — a 40-fold spread, so
+# each family has its own `trial_steps`: ≈ 8 s of steps on that CPU for the costly ones (50 × 166 ms
+# …), 600 for WH (its nonlinear branch needs a few hundred steps to show), the chorus's own max_steps
+# (300) for the chorus. The chorus is cheap per step: its cost is the fixed part — LFO analysis and
+# validation renders, measured 6 s for initialise and two validations on 1.8 s, against 0.6–4 s for
+# the others. `python -m bench.step_time` measures a bare step (models as built, before `initialise`;
+# 2026-12-07, same CPU, ms): tremolo 5.5, ir 46 (its full 2 s), feedback_delay 168, the three long
+# WH nets 22–24 / 17–20 (flat) / 25–30 (amp) — 45 / 29 / 42 before that day's FFT input FIRs, the
+# high-passes' response on the FFT grid and the fused tanh (models.activations) — dynamics 232–239,
+# compressor 30, chorus 27–30, drive_then_echo 106–154, phaser 15, flanger 10.
 # The phaser and flanger follow either delay-line family: on SoX's phaser (a modulated delay in a
 # feedback loop) the multichorus led at 0.004 and the 1-voice chorus was 5× behind it.
 DELAY_LINES = ("chorus", "multichorus")

@@ -18,7 +18,7 @@ import pytest
 import torch
 import yaml
 
-from bench import accuracy_table, bursts, dev_table, generalise_table, nam_system, tones, variants
+from bench import accuracy_table, bursts, dev_table, generalise_table, nam_system, step_time, tones, variants
 from bench.tables import kept_rows, merge_rows, replace_block
 from bench.pairs import PAIRS, make_pair, material_dir, parse_pairs
 from bench.stamp import stamp
@@ -257,6 +257,14 @@ def test_bursts_tell_a_time_invariant_effect_from_a_modulated_one(capsys):
     assert bursts.burst_table("sox_tremolo", 1.75, 2)[0]["diff_db"] < -100
     assert bursts.main(["--row", "sox_eq", "--count", "1"]) == 1
     assert "leave nothing to compare" in capsys.readouterr().err
+
+
+def test_step_time_times_each_family_on_its_own_windows(capsys):
+    lines = [step_time.step_ms(f, 2) for f in ("tremolo", "wiener_hammerstein_flat")]
+    assert [line["window"] for line in lines] == [16384, 4096 + 574]  # the WH net's warm-up: its 575-sample reach
+    assert all(line["ms_per_step"] > 0 and line["trial_s"] > 0 for line in lines)
+    assert step_time.main(["--families", "tremolo", "--steps", "1"]) == 0 and "tremolo" in capsys.readouterr().out
+    assert step_time.main(["--families", "nope"]) == 1 and "unknown benchmark family" in capsys.readouterr().err
 
 
 def test_variants_train_each_model_on_a_workflow_dataset_and_score_validation(tmp_path, pair_files, capsys):

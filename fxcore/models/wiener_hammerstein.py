@@ -33,9 +33,11 @@ gain. An amp's coupling capacitors and cabinet cut it: on the bench's guitarix a
 `highpass_hz: null` the sections start from the data: from half the lowest frequency where the
 training input's third-octave spectrum is within 40 dB of its peak (`coverage_edge_hz`), spread
 over half an octave above. The prior this states: what the training audio never excited is cut,
-as guitar electronics do below their band. Training and rendering apply the cascade's impulse
+as guitar electronics do below their band. Rendering in chunks applies the cascade's impulse
 response truncated to HP_TAPS samples (the tail beyond is < 1e-8 of the peak at HP_MIN_HZ with
-four sections); exported plugins run the recursion.
+four sections); a window that starts from silence (training, a render's first chunk) multiplies
+its spectrum by the recursion's response on an FFT grid HP_TAPS longer than the window, which
+differs from that only by the same tail; exported plugins run the recursion.
 
 Output high-pass (`highpass_out: N`, off by default): the same cascade, with its own break
 frequencies (started at `highpass_out_hz`; null: from the data, as the input's), on the output
@@ -102,6 +104,19 @@ def _fft_fir(x: torch.Tensor, h: torch.Tensor, out_len: int) -> torch.Tensor:
     return torch.fft.irfft(spec, n=n)[:, x.shape[-1] - out_len:x.shape[-1]]
 
 
+def fir_bank(x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """u_c[t] = Σ_k a_c[k]·x[t + k] (conv1d's valid correlation) by FFT: x (B, M), a (C, L) → (B, C, M − L + 1).
+
+    One rfft of x, C spectra, C inverse FFTs: 8 × 64 taps on 8 × 4 671 samples (the family's net, whose
+    input high-passes need x's gradient too) took 8.4 ms in conv1d's forward and backward on the
+    2-core CPU, 3.3 ms this way.
+    """
+    m, taps = x.shape[-1], a.shape[-1]
+    n = fast_len(m)  # circular wrap lands only on the first taps − 1 outputs, which are dropped
+    spec = torch.fft.rfft(x, n=n)[:, None] * torch.fft.rfft(a.flip(-1), n=n)[None]
+    return torch.fft.irfft(spec, n=n)[..., taps - 1:m]
+
+
 HP_MIN_HZ = 20.0
 HP_TAPS = 8192
 
@@ -128,13 +143,26 @@ def highpass_ir(log_hz: torch.Tensor, sample_rate: int, taps: int = HP_TAPS) -> 
     return torch.fft.irfft(h, n=2 * taps)[:taps].to(log_hz.dtype)
 
 
+def highpass_response(log_hz: torch.Tensor, sample_rate: int, n: int) -> torch.Tensor:
+    """H(e^{jω}) = Π_k g_k(1 − e^{−jω})/(1 − p_k e^{−jω}) at the n//2 + 1 bins ω = 2πi/n of an n-point rfft."""
+    g, p = highpass_coefficients(log_hz, sample_rate)
+    z1 = torch.exp(-2j * torch.pi * torch.arange(n // 2 + 1, dtype=torch.float64) / n)
+    return torch.prod(g.double()[:, None] * (1 - z1) / (1 - p.double()[:, None] * z1), dim=0)
+
+
 def highpass_cascade(log_hz: torch.Tensor, x: torch.Tensor, sample_rate: int, cold: bool) -> torch.Tensor:
-    """x (B, N) through the cascade at log_hz: its last N − (HP_TAPS − 1) samples, or all N when `cold`
-    (x starts after silence: only the first N taps of the response can reach it, a shorter FFT)."""
-    h = highpass_ir(log_hz, sample_rate)
+    """x (B, N) through the cascade at log_hz: its last N − (HP_TAPS − 1) samples, or all N when `cold`.
+
+    Cold, x starts after silence, and the recursion's own response multiplies x's spectrum on an FFT
+    of N + HP_TAPS points: the circular wrap brings back only the response past HP_TAPS (the part the
+    streaming FIR truncates), and no impulse response is built (the family's training step: 7.4 ms
+    → 4.7 ms, fore and back, on 8 × 4 671 samples with 4 sections on the 2-core CPU).
+    """
     if cold:
-        return _fft_fir(x[:, None], h[None, :x.shape[1]], x.shape[1])
-    return _fft_fir(x[:, None], h[None], x.shape[1] - (HP_TAPS - 1))
+        n = fast_len(x.shape[1] + HP_TAPS)
+        spec = torch.fft.rfft(x, n=n) * highpass_response(log_hz, sample_rate, n).to(torch.complex64)
+        return torch.fft.irfft(spec, n=n)[:, :x.shape[1]]
+    return _fft_fir(x[:, None], highpass_ir(log_hz, sample_rate)[None], x.shape[1] - (HP_TAPS - 1))
 
 
 def coverage_edge_hz(x: np.ndarray, sample_rate: int, below_peak_db: float = 40.0) -> float:
@@ -248,7 +276,7 @@ class WienerHammerstein(EffectModel):
         # From silence (training windows) the high-pass's leading zeros are skipped, not convolved.
         xx = self.highpassed(xx[:, self._hp_context:] if cold else xx, cold)
         n_out = t + self.taps_out - 1
-        u = nn.functional.conv1d(xx[:, None, -(n_out + self.taps_in - 1):], (self.a * self.tap_scale)[:, None, :])
+        u = fir_bank(xx[:, -(n_out + self.taps_in - 1):], self.a * self.tap_scale)
         v = self.mlp(u.transpose(1, 2)).transpose(1, 2) + u  # the MLP learns the deviation from linear
         # One FFT convolution for the C output FIRs and the linear path together.
         length = max(self.taps_out, self.lin.shape[0])
