@@ -25,8 +25,6 @@ import yaml
 
 from .conftest import REPO, SR, noise_tone
 
-pytestmark = pytest.mark.xdist_group(__name__)  # module fixtures: one worker (--dist loadgroup)
-
 TRACEBACK = "Traceback (most recent call last)"
 _HAS_CUDA = torch.cuda.is_available()
 

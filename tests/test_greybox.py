@@ -22,8 +22,6 @@ from fxcore import metrics as M
 from fxcore.models import build_model, model_class, model_names
 from fxcore.models.greybox_dsp import fft_convolve, ls_fir
 
-pytestmark = pytest.mark.xdist_group(__name__)  # module fixtures: one worker (--dist loadgroup)
-
 SR = 16000
 GREYBOX = ("ir", "feedback_delay", "chorus", "octave", "hybrid", "compressor")
 

@@ -15,7 +15,7 @@ from .browser import audio_durations, headless_chromium, missing
 from .conftest import REPO
 from .test_workflow import snakemake
 
-pytestmark = [pytest.mark.slow, pytest.mark.system, pytest.mark.xdist_group(__name__),  # module fixtures: one worker (--dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.system,
               pytest.mark.skipif(missing() is not None, reason=missing() or "")]
 
 EFFECTS = ("fuzz", "reverb")  # config/test.yaml

@@ -10,8 +10,6 @@ from scipy.signal import butter, sosfilt
 
 from fxcore import metrics
 
-pytestmark = pytest.mark.xdist_group(__name__)  # module fixtures: one worker (--dist loadgroup)
-
 SR = 22050
 
 

@@ -13,8 +13,6 @@ from matplotlib.figure import Figure
 from fxcore import metrics, plots, report
 from fxcore.errors import FxcoreError
 
-pytestmark = pytest.mark.xdist_group(__name__)  # module fixtures: one worker (--dist loadgroup)
-
 SR = 16000
 
 

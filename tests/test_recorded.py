@@ -17,8 +17,6 @@ from fxcore.dataset.capture import prepare_recorded_pair
 from fxcore.errors import FxcoreError
 from fxcore.synth import click_train, synthesize_track
 
-pytestmark = pytest.mark.xdist_group(__name__)  # module fixtures: one worker (--dist loadgroup)
-
 SR = 48000
 
 

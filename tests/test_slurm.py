@@ -21,7 +21,7 @@ import yaml
 from .conftest import REPO
 from .test_workflow import planned_jobs
 
-pytestmark = [pytest.mark.system, pytest.mark.slow, pytest.mark.xdist_group(__name__)]  # module fixtures: one worker (--dist loadgroup)
+pytestmark = [pytest.mark.system, pytest.mark.slow]
 SLURM = REPO / "tests" / "slurm"
 RULES = {"synthesize_track", "click_train", "render_effect", "build_dataset", "train_model", "apply_model",
          "evaluate", "report", "summary", "listen", "index"}

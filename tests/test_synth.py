@@ -10,8 +10,6 @@ from fxcore.errors import FxcoreError
 from fxcore.synth import (SWEEP_LEVELS_DB, _tone, click_positions, click_train, load_training_audio, sweep_excitation,
                           synthesize_track)
 
-pytestmark = pytest.mark.xdist_group(__name__)  # module fixtures: one worker (--dist loadgroup)
-
 SR = 16000
 
 

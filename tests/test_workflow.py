@@ -16,7 +16,7 @@ from fxcore.audio import write_audio
 
 from .conftest import REPO, noise_tone
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(__name__)]  # module fixtures: one worker (--dist loadgroup)
+pytestmark = pytest.mark.slow
 
 
 def snakemake(workdir: Path, config: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:

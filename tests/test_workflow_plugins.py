@@ -20,7 +20,7 @@ from fxcore.model_io import load_model
 from .conftest import REPO
 from .test_workflow import snakemake
 
-pytestmark = [pytest.mark.slow, pytest.mark.system, pytest.mark.xdist_group(__name__),  # module fixtures: one worker (--dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.system,
               pytest.mark.skipif(shutil.which("cc") is None or shutil.which("lv2apply") is None
                                  or not Path("/usr/include/lv2/core/lv2.h").exists()
                                  or ctypes.util.find_library("lilv-0") is None,
