@@ -14,8 +14,9 @@ over the whole response, its first 0.25 s (`early_db`) and the rest (`late_db`);
 rest's share of the first response's energy (100·Σ y_0² after 0.25 s / Σ y_0²). Round-off gives
 −100 dB or below; 0 dB means a response as different from the first as a new one of the same
 energy. The spacing must outlast the effect's tail, or the tail of the burst before counts as a
-difference (SoX `reverb` 3 s apart: −125 dB; 1 s apart: −60 dB). Where the late part differs by about 0 dB, no time-invariant model (an impulse response,
-say) can predict that part: its error is at least the late part's share of the output energy.
+difference (SoX `reverb` 3 s apart: −125 dB; 1 s apart: −60 dB). Where the late part differs by
+about 0 dB, no time-invariant model (an impulse response, say) can predict that part: its error is
+at least the late part's share of the output energy.
 This is how Calf Reverb and caps Plate, the two LTI rows that miss their target, were shown
 to be modulated reverbs (README).
 """

@@ -33,10 +33,10 @@ SAMPLE_RATE = 48000
 def step_ms(family: str, steps: int, seed: int = 0) -> dict:
     """Time `steps` optimiser steps (after 3 untimed ones) of one family; one table line."""
     fam = FAMILIES[family]
-    tc = TrainConfig(**{k: v for k, v in fam.train.items() if k in TrainConfig.__dataclass_fields__})
+    tc = TrainConfig(**fam.train)
     torch.manual_seed(seed)
     model = build_model(fam.model.name, dict(fam.model.params), SAMPLE_RATE)
-    warmup = max(tc.warmup_samples, model.receptive_field - 1)
+    warmup = tc.warmup(model.receptive_field)
     window = tc.segment_samples + warmup
     x = 0.1 * torch.randn(tc.batch_size, window)
     y = 0.1 * torch.randn(tc.batch_size, window)

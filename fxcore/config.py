@@ -80,6 +80,10 @@ class TrainConfig:
     threads: int = 0
     loss: LossConfig = field(default_factory=LossConfig)
 
+    def warmup(self, receptive_field: int) -> int:
+        """Samples at the start of a fresh window left out of the loss: warmup_samples, at least the model's reach."""
+        return max(self.warmup_samples, receptive_field - 1)
+
 
 class _CanonicalJson:
     """Mixin for config dataclasses: canonical JSON, what a rule's params hold and Snakemake compares."""
@@ -243,7 +247,7 @@ def build_config(raw: dict[str, Any], source: str = "config.yaml") -> Config:
 
 def check_segment(effect: str, tc: TrainConfig, receptive_field: int, source: str | Path = "config.yaml") -> None:
     """Training windows must be longer than the warm-up (the model's receptive field or warmup_samples)."""
-    warmup = max(tc.warmup_samples, receptive_field - 1)
+    warmup = tc.warmup(receptive_field)
     if warmup >= tc.segment_samples:
         raise FxcoreError(f"effect {effect!r}: train.segment_samples ({tc.segment_samples}) must exceed the "
                           f"warm-up ({warmup}: the model's receptive field or train.warmup_samples)",

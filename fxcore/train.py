@@ -153,7 +153,7 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
     torch.manual_seed(seed)
     data = Dataset(dataset_dir)
     model = _build(cfg, data, device, start_state)
-    warmup = max(tc.warmup_samples, model.receptive_field - 1)
+    warmup = tc.warmup(model.receptive_field)
     loss_fn = build_loss(tc.loss.pre_emphasis, tc.loss.mrstft_weight, tc.loss.dc_weight, tc.loss.esr_weight).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     sampler = _sampler(data, tc, seed)

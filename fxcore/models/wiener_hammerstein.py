@@ -135,19 +135,16 @@ def highpass_coefficients(log_hz: torch.Tensor, sample_rate: int) -> tuple[torch
     return 1 / (1 + k), (1 - k) / (1 + k)
 
 
-def highpass_ir(log_hz: torch.Tensor, sample_rate: int, taps: int = HP_TAPS) -> torch.Tensor:
-    """Impulse response (taps,) of the first-order high-pass cascade at f_k = HP_MIN_HZ·exp(log_hz_k)."""
-    g, p = highpass_coefficients(log_hz, sample_rate)
-    z1 = torch.exp(-1j * torch.linspace(0, torch.pi, taps + 1, dtype=torch.float64))  # e^{−jω}, N = 2·taps grid
-    h = torch.prod(g.double()[:, None] * (1 - z1) / (1 - p.double()[:, None] * z1), dim=0)
-    return torch.fft.irfft(h, n=2 * taps)[:taps].to(log_hz.dtype)
-
-
 def highpass_response(log_hz: torch.Tensor, sample_rate: int, n: int) -> torch.Tensor:
     """H(e^{jω}) = Π_k g_k(1 − e^{−jω})/(1 − p_k e^{−jω}) at the n//2 + 1 bins ω = 2πi/n of an n-point rfft."""
     g, p = highpass_coefficients(log_hz, sample_rate)
     z1 = torch.exp(-2j * torch.pi * torch.arange(n // 2 + 1, dtype=torch.float64) / n)
     return torch.prod(g.double()[:, None] * (1 - z1) / (1 - p.double()[:, None] * z1), dim=0)
+
+
+def highpass_ir(log_hz: torch.Tensor, sample_rate: int, taps: int = HP_TAPS) -> torch.Tensor:
+    """Impulse response (taps,) of the first-order high-pass cascade at f_k = HP_MIN_HZ·exp(log_hz_k)."""
+    return torch.fft.irfft(highpass_response(log_hz, sample_rate, 2 * taps), n=2 * taps)[:taps].to(log_hz.dtype)
 
 
 def highpass_cascade(log_hz: torch.Tensor, x: torch.Tensor, sample_rate: int, cold: bool) -> torch.Tensor:
