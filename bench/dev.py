@@ -56,6 +56,9 @@ PAIRS: dict[str, Row] = {r.key: r for r in (
     Row("dev_gx_ds1", "drive", "lv2", [{"uri": GX + "gx_bossds1_#_bossds1_", "controls": {"DRIVE": 0.35, "BYPASS": 1}}],
         WH, 0.02, MONO),
     Row("dev_sox_overdrive", "drive", "sox", [{"overdrive": [12, 30]}], WH, 0.02),
+    # the drive → echo row's kind (the chain fxcore.families' SERIES_ECHO was chosen on)
+    Row("dev_drive_echo", "chain", "sox", [{"overdrive": [18, 25]}, {"echo": [0.7, 0.6, 300, 0.45]}],
+        {"name": "series", "params": dict(FAMILIES["drive_then_echo"].model.params)}, 0.02),
 )}
 
 
@@ -95,6 +98,12 @@ VARIANTS: dict[str, Variant] = {
     # the two nets with input high-passes, or output ones too, alone: the output family's trial against its base
     "auto_wh_amp": Variant(ModelConfig("auto", {"candidates": ["wiener_hammerstein", "wiener_hammerstein_amp"]}), {}),
 }
+# `auto` whose winner trains on from its trial's weights at a fraction of its learning rate (continue_lr,
+# fxcore.models.auto): at the full rate the bench's winners first lost their trial's progress (drive rows'
+# validation ESR 2–2.6× worse 600 steps on). The echo variants pit the `ir` against the drive → echo series.
+VARIANTS["auto_echo"] = Variant(ModelConfig("auto", {"candidates": ["ir", "drive_then_echo"]}), {})
+VARIANTS.update({f"{k}_lr{str(lr).replace('.', '')}": replace(VARIANTS[k], model=ModelConfig(
+    "auto", {**VARIANTS[k].model.params, "continue_lr": lr})) for k in ("auto_wh", "auto_echo") for lr in (0.3, 0.1)})
 # The same recipes with 6 s of 20 Hz–20 kHz sweeps in the training audio: the bass that the
 # musical training material lacks (its lowest note is 65 Hz; the dev set's bass goes to 41 Hz).
 SWEEP_S = 6.0

@@ -196,6 +196,7 @@ def fit_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: str
     winner, ranking, state = select_family(dataset_dir, cfg, seed, sel.candidates, sel.trial_steps, sel.good_enough)
     used = time.perf_counter() - t0
     chosen = family_recipe(cfg, winner)
+    chosen = replace(chosen, train=replace(chosen.train, lr=chosen.train.lr * sel.continue_lr))
     if chosen.train.lr_schedule == "budget":
         chosen = replace(chosen, train=replace(chosen.train, max_seconds=max(1.0, chosen.train.max_seconds - used)))
     log.info("%s: model auto chose %s (val ESR %.4g) in %.1f s", cfg.name, winner, ranking[0]["val_esr"], used)

@@ -22,7 +22,9 @@ class AutoSelect(EffectModel):
 
     params: candidates (family names from fxcore.families.FAMILIES; default all of them),
     trial_steps (optimiser steps per candidate before the ranking on the validation split; default
-    each family's own, fxcore.families), good_enough (a validation ESR that ends the search early).
+    each family's own, fxcore.families), good_enough (a validation ESR that ends the search early),
+    continue_lr (the winner's learning rate, as a fraction of its recipe's, when it trains on from its
+    trial's weights).
     """
 
     selects = True
@@ -31,7 +33,7 @@ class AutoSelect(EffectModel):
                          "leave it out for each family's own count (fxcore/families.py)"}
 
     def __init__(self, sample_rate: int, candidates: list[str] | None = None, trial_steps: int | None = None,
-                 good_enough: float = 1e-4):
+                 good_enough: float = 1e-4, continue_lr: float = 1.0):
         super().__init__(sample_rate)
         self.candidates = list(candidates) if candidates is not None else list(DEFAULT_CANDIDATES)
         bad = [c for c in self.candidates if c not in FAMILIES]
@@ -43,6 +45,10 @@ class AutoSelect(EffectModel):
                               "set e.g. trial_steps: 100, or leave it out for each family's own count")
         self.trial_steps = int(trial_steps) if trial_steps is not None else None
         self.good_enough = float(good_enough)
+        if not 0.0 < continue_lr <= 1.0:
+            raise FxcoreError("model 'auto': continue_lr must be in (0, 1]", None,
+                              "set e.g. continue_lr: 0.3 (a fraction of the winner's learning rate), or leave it out")
+        self.continue_lr = float(continue_lr)
         self.register_buffer("unused", torch.zeros(1))
 
     def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
