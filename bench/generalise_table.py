@@ -14,6 +14,8 @@ import sys
 
 import pandas as pd
 
+from fxcore.models.auto import GOOD_ENOUGH
+
 from .tables import table_main
 from .zoo import ROWS
 
@@ -42,8 +44,15 @@ def summary(rows: pd.DataFrame) -> str:
     auto = rows[rows.system == "fxcore auto"]
     ratio = pd.to_numeric(auto.auto_ratio, errors="coerce")
     close, rows_with_both = int((ratio <= 1.5).sum()), int(ratio.notna().sum())
-    parts.append(f"auto within 1.5× of the hand pick (or better) on {close} of {rows_with_both}")
+    text = f"auto within 1.5× of the hand pick (or better) on {close} of {rows_with_both}"
     esr = rows.assign(esr=pd.to_numeric(rows.esr)).pivot_table(index="row", columns="system", values="esr")
+    if set(SYSTEMS) <= set(esr):
+        far = esr.loc[auto.row[ratio > 1.5]]
+        quiet = far[(far[list(SYSTEMS)] <= GOOD_ENOUGH).all(axis=1)].index
+        if len(quiet):  # a ratio of two inaudible errors (float round-off on an LTI row) is no shortfall
+            text += (f"; on {len(quiet)} more ({', '.join(quiet)}) both are at or below {GOOD_ENOUGH:g}, "
+                     "the inaudible ESR at which auto stops searching")
+    parts.append(text)
     if NAM in esr and "fxcore auto" in esr:
         varying = {k for k, r in ROWS.items() if r.time_varying}
         both = esr[esr.index.isin(varying)][[NAM, "fxcore auto"]].dropna()

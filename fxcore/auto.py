@@ -23,11 +23,14 @@ windows must hold its memory — 1.5 s for a reverb's IR, 0.1 s for a chorus). S
    also tried when the leader leaves more than `NOTHING_FITS` (half) of the do-nothing error (the
    clean input's validation ESR, or silence's 1 where that is lower): then no family has found the
    effect's structure.
-3. A candidate whose initialisation fails (e.g. an LFO analysis that finds no modulation in the
+3. A family whose trial only refines its closed-form fit (`refines`) is given up before its first
+   step when the fit's validation ESR is over `GIVE_UP` (3×) the leader's rank; it is ranked by that
+   score.
+4. A candidate whose initialisation fails (e.g. an LFO analysis that finds no modulation in the
    audio) is ranked last with its error, not fatal.
-4. Candidates are tried cheapest first; once one reaches a validation ESR ≤ `good_enough`
+5. Candidates are tried cheapest first; once one reaches a validation ESR ≤ `good_enough`
    (1e-4: inaudible), the rest are not tried — an EQ or a tremolo is settled in seconds.
-5. The winner is the lowest validation ESR, times the family's `handicap` (1 but for the flat
+6. The winner is the lowest validation ESR, times the family's `handicap` (1 but for the flat
    Wiener–Hammerstein net, 4: a validation split without sub-bass cannot test its extrapolation
    there; and the net with output high-passes, 1.15: it must beat its base by more than a coin
    toss; fxcore.families). Step 2's "leads" is by this rank too. Training goes on from its weights after the trial
@@ -37,7 +40,8 @@ windows must hold its memory — 1.5 s for a reverb's IR, 0.1 s for a chorus). S
    `lr_schedule: steps` nothing measured in seconds enters, and the same config gives the same
    model file, byte for byte.
 
-The ranking — family, validation ESR, trial steps, seconds (initialise + trial) — goes into
+The ranking — family, validation ESR (after the trial, and the fit's alone: `fit_esr`), trial steps,
+seconds (initialise + trial) — goes into
 train.json (`auto_ranking`) and a page of report.pdf; the model file's copy leaves the seconds out.
 
 Why a trial rather than the initialisation alone: at initialisation a Wiener–Hammerstein net is
@@ -64,6 +68,7 @@ from .families import FAMILIES, family_recipe
 from .model_io import MODEL_FILENAME, load_model
 from .metrics import esr
 from .models import build_model
+from .models.auto import GOOD_ENOUGH
 from .train import train_effect
 
 log = logging.getLogger("fxcore.auto")
@@ -82,6 +87,12 @@ AFTER_MARGIN = 1.25
 # flanger to 0.092 on validation (held out 1.05 → 0.085); on its phaser the 4-voice chorus leads at
 # 0.29 (held out 0.76 → 0.53) and the phaser family scores 1.11 — that plugin fits no family yet.
 NOTHING_FITS = 0.5
+# A family whose trial only refines its closed-form fit (`refines` in fxcore.families: the LFO and
+# delay analyses, least squares, the compressor's grid) takes no step when that fit's validation ESR
+# is over GIVE_UP × the leader's rank: its 20–300 steps polish a mix, FIRs or a curve and do not
+# find a structure the analysis missed. On the bench's drive rows the chorus trial (20–26 s, 300
+# steps) ended 3–53× behind the leader anyway (train.json rankings, 2026-12-07).
+GIVE_UP = 3.0
 
 
 def rank_esr(row: dict[str, Any]) -> float:
@@ -120,7 +131,7 @@ def clean_val_esr(dataset_dir: str | Path) -> float:
 
 
 def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates: list[str] | tuple[str, ...],
-                  trial_steps: int | None = None, good_enough: float = 1e-4
+                  trial_steps: int | None = None, good_enough: float = GOOD_ENOUGH
                   ) -> tuple[str, list[dict[str, Any]], dict[str, Any] | None]:
     """Fit and trial every candidate for `trial_steps` steps (None: each family's own; see the module docstring).
 
@@ -144,20 +155,25 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
             log.info("auto: %s skipped (%s not within %g× of the leader, which fits)", name, gate, AFTER_MARGIN)
             continue
         trial = trial_recipe(recipe, name, trial_steps)
+        give_up = GIVE_UP * min(map(rank_esr, ranking)) / FAMILIES[name].handicap \
+            if ranking and FAMILIES[name].refines else math.inf
         t0 = time.perf_counter()
         try:
             with tempfile.TemporaryDirectory(prefix="fxcore-auto-") as tmp:
-                facts = train_effect(dataset_dir, trial, tmp, seed, checkpoint_dir=tmp, progress=False)
+                facts = train_effect(dataset_dir, trial, tmp, seed, checkpoint_dir=tmp, progress=False,
+                                     give_up_above=give_up)
                 val, note = float(facts["best_val"]), ""
                 if not ranking or rank_esr({"family": name, "val_esr": val}) < min(map(rank_esr, ranking)):
                     best_state = load_model(Path(tmp) / MODEL_FILENAME).state_dict()
-                steps = int(facts["steps"])
+                steps, start = int(facts["steps"]), float(facts["start_val"])
         except (ValueError, RuntimeError, FxcoreError) as exc:  # an analysis that finds nothing to fit
-            val, note, steps = math.inf, f"{type(exc).__name__}: {exc}"[:200], 0
+            val, note, steps, start = math.inf, f"{type(exc).__name__}: {exc}"[:200], 0, math.inf
         row = {"family": name, "model": trial.model.name, "params": trial.model.params, "val_esr": val,
-               "steps": steps, "seconds": round(time.perf_counter() - t0, 2)}
+               "fit_esr": start, "steps": steps, "seconds": round(time.perf_counter() - t0, 2)}
         if note:
             row["error"] = note
+        elif facts["stop_reason"] == "gave_up":
+            row["gave_up"] = f"gave up: its fit > {GIVE_UP:g}× the leader"
         if FAMILIES[name].handicap != 1.0:
             row["handicap"] = FAMILIES[name].handicap
         log.info("auto: %s val ESR %.4g after %d steps in %.1f s", name, val, steps, row["seconds"])
@@ -167,8 +183,9 @@ def select_family(dataset_dir: str | Path, recipe: Recipe, seed: int, candidates
         raise FxcoreError("model: auto could not fit any candidate family", None,
                           "check the dataset (silent or misaligned target?) or name a model")
     for r in ranking:  # strict JSON in train.json: a failed candidate has no score
-        if not math.isfinite(r["val_esr"]):
-            r["val_esr"] = None
+        for key in ("val_esr", "fit_esr"):
+            if not math.isfinite(r[key]):
+                r[key] = None
     return ranking[0]["family"], ranking, best_state
 
 

@@ -21,6 +21,7 @@ class Family:
     trial_steps: int = 100  # `model: auto`'s trial: this many optimiser steps (measured step costs below)
     after: tuple[str, ...] = ()  # tried only if one of these leads or is within auto.AFTER_MARGIN of the leader
     handicap: float = 1.0  # ranked by validation ESR × this: a prior against what validation cannot test
+    refines: bool = False  # its trial only refines a closed-form fit: given up after it when far behind (auto.GIVE_UP)
 
 
 WRAP_MAX_MS = 110.0
@@ -166,8 +167,8 @@ WH_WINDOWS = {"segment_samples": 4096, "batch_size": 8}  # the three long nets' 
 # In order of cost (cheapest closed-form fits first), so `good_enough` can end the search early.
 FAMILIES: dict[str, Family] = {
     "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
-                                                   "max_steps": 300}, trial_steps=50),
-    "ir": Family(ModelConfig("ir", {"seconds": 2.0, "trim": True}), LONG, trial_steps=50),
+                                                   "max_steps": 300}, trial_steps=50, refines=True),
+    "ir": Family(ModelConfig("ir", {"seconds": 2.0, "trim": True}), LONG, trial_steps=50, refines=True),
     "feedback_delay": Family(ModelConfig("feedback_delay", {}), {**LONG, "segment_samples": 98304}, trial_steps=75),
     "wiener_hammerstein": Family(ModelConfig("wiener_hammerstein", WH_LONG), WH_WINDOWS, trial_steps=600),
     "wiener_hammerstein_flat": Family(ModelConfig("wiener_hammerstein", WH_FLAT), WH_WINDOWS, trial_steps=600,
@@ -178,24 +179,25 @@ FAMILIES: dict[str, Family] = {
                        {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 1500}, trial_steps=120),
     "compressor": Family(ModelConfig("compressor", {"fit_seconds": 30.0}),
                          {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 300}, trial_steps=20,
-                         after=("wiener_hammerstein", "wiener_hammerstein_flat", "dynamics")),
+                         after=("wiener_hammerstein", "wiener_hammerstein_flat", "dynamics"), refines=True),
     "chorus": Family(ModelConfig("chorus", {"max_delay_ms": 40.0, "min_delay_ms": 0.05, "interpolation": "auto",
                                             "filter_taps": 32, "wrap_max_ms": WRAP_MAX_MS}),
-                     {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300}, trial_steps=300),
+                     {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300}, trial_steps=300,
+                     refines=True),
     "multichorus": Family(ModelConfig("chorus", {"max_delay_ms": 100.0, "min_delay_ms": 0.05, "interpolation": "auto",
                                                  "voices": 4, "wrap_max_ms": WRAP_MAX_MS,
                                                  "refine_span_seconds": REFINE_SPAN_SECONDS}),
                           {"segment_samples": 16384, "batch_size": 8, "val_every": 50, "max_steps": 300},
-                          trial_steps=300, after=("chorus",)),
+                          trial_steps=300, after=("chorus",), refines=True),
     "drive_then_echo": Family(ModelConfig("series", {"first": {"name": "wiener_hammerstein", "params": {}},
                                                      "second": {"name": "ir", "params": SERIES_ECHO}}),
                               {"segment_samples": 16384, "warmup_samples": 12000, "batch_size": 8, "val_every": 50,
                                "sampler": "random_sequential", "sequence_chunks": 8, "max_steps": 3000},
                               trial_steps=300, after=("ir",)),
     "phaser": Family(ModelConfig("phaser", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
-                                                 "max_steps": 300}, trial_steps=20, after=DELAY_LINES),
+                                                 "max_steps": 300}, trial_steps=20, after=DELAY_LINES, refines=True),
     "flanger": Family(ModelConfig("flanger", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
-                                                   "max_steps": 300}, trial_steps=20, after=DELAY_LINES),
+                                                   "max_steps": 300}, trial_steps=20, after=DELAY_LINES, refines=True),
 }
 # The amp net is no default candidate: on the benchmark's drive rows, where every family is tried
 # within 240 s, its trial (26–28 s) came out of the 66–94 s left to train the winner, the same net as

@@ -18,6 +18,7 @@ import copy
 import csv
 import io
 import logging
+import math
 import time
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -134,14 +135,16 @@ def _restore(ck: dict[str, Any], model: EffectModel, opt: torch.optim.Optimizer,
 def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: str | Path, seed: int,
                  checkpoint_dir: str | Path | None = None, progress: bool = True,
                  stop_after_steps: int | None = None, start_state: dict[str, Any] | None = None,
-                 extra_facts: dict[str, Any] | None = None) -> dict[str, Any]:
+                 extra_facts: dict[str, Any] | None = None, give_up_above: float = math.inf) -> dict[str, Any]:
     """Train `cfg.model` on the dataset in `dataset_dir`; write model.safetensors, history.csv, train.json.
 
     `stop_after_steps` ends this invocation early with a checkpoint and no outputs (as a job
     pre-empted by a scheduler would); the next call resumes from it. `start_state`: weights to
     start from instead of the model's closed-form `initialise` (`model: auto` goes on from its
-    winner's trial); `extra_facts` go into train.json (auto's ranking). `model: auto` itself is
-    resolved by `fxcore.auto.fit_effect`.
+    winner's trial); `extra_facts` go into train.json (auto's ranking). `give_up_above`: take no step
+    if the starting weights' validation score is above it (`model: auto` gives up a trial that only
+    refines a closed-form fit that is far behind). `model: auto` itself is resolved by
+    `fxcore.auto.fit_effect`.
     """
     tc = cfg.train
     out_dir = Path(out_dir)
@@ -177,13 +180,13 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
             "torch_rng": torch.get_rng_state(),
             "progress": {**vars(run), "state": model.detach_state(run.state)}})
 
-    stop_reason = "max_steps"
+    stop_reason = "max_steps" if run.best_val <= give_up_above else "gave_up"
     bar = tqdm(total=tc.max_steps, initial=run.step, desc=f"train {cfg.name}", disable=not progress,
                unit="step", dynamic_ncols=True)
     t0 = time.perf_counter() - run.elapsed
     model.train()
     steps_this_run = 0
-    while run.step < tc.max_steps:
+    while run.step < tc.max_steps and stop_reason != "gave_up":
         if stop_after_steps is not None and steps_this_run >= stop_after_steps:
             checkpoint()
             bar.close()
@@ -226,7 +229,8 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
     facts = {"effect": cfg.name, "model": cfg.model.name, "parameters": model.num_parameters(),
              "device": str(device), "device_name": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
              "steps": run.step, "seconds": round(run.elapsed, 2), "stop_reason": stop_reason, "val_metric": val_metric,
-             "best_val": run.best_val, "best_step": run.best_step, "resumed": ck is not None, "seed": seed,
+             "start_val": run.history[0]["val"], "best_val": run.best_val, "best_step": run.best_step,
+             "resumed": ck is not None, "seed": seed,
              "train": asdict(tc), **(extra_facts or {})}
     _write_outputs(out_dir, model, cfg.model.params, run.history, facts)
     discard_checkpoint(ckpt_path)

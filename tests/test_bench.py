@@ -178,6 +178,21 @@ def test_generalise_summary_counts_rows_where_auto_beats_nam_tenfold():
     assert "NAM" not in generalise_table.summary(rows[rows.system != generalise_table.NAM])
 
 
+def test_generalise_summary_names_rows_where_both_errors_are_inaudible():
+    line = dict(host="sox", family="lti", model="m", wall_s=1.0, mel_distance=0.1, target="", met="", commit="c",
+                machine="m", date="d")
+    rows = pd.DataFrame([
+        dict(line, row="sox_echos", system="fxcore auto", esr=5e-9, auto_ratio=7.0),       # round-off both
+        dict(line, row="sox_echos", system="fxcore hand-picked", esr=7e-10, auto_ratio=""),
+        dict(line, row="drive_echo", system="fxcore auto", esr=0.0074, auto_ratio=3.7),     # a real shortfall
+        dict(line, row="drive_echo", system="fxcore hand-picked", esr=0.002, auto_ratio=""),
+        dict(line, row="sox_eq", system="fxcore auto", esr=1e-9, auto_ratio=0.05),          # within 1.5×
+        dict(line, row="sox_eq", system="fxcore hand-picked", esr=2e-8, auto_ratio=""),
+    ])
+    text = generalise_table.summary(rows)
+    assert "within 1.5× of the hand pick (or better) on 1 of 3; on 1 more (sox_echos) both are at or below" in text
+
+
 def test_committed_csv_has_three_seeds_for_every_system_on_every_pair():
     rows = pd.read_csv(ROOT / "bench/results/accuracy.csv")
     trained = rows[rows.system != "clean"]

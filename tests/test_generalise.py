@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from fxcore import material
+from fxcore.auto import GIVE_UP
 from fxcore.config import ModelConfig, Recipe, SplitConfig, TrainConfig
 from fxcore.dataset import Dataset
 from fxcore.dataset.shards import write_dataset
@@ -105,6 +106,11 @@ def test_auto_trains_the_winner_and_records_the_ranking(tmp_path):
                     TrainConfig(max_steps=20, val_every=10, segment_samples=8192, batch_size=2))
     facts = fit_effect(ds, recipe, tmp_path / "model", 1, progress=False)
     assert facts["model"] == "tremolo" and [r["family"] for r in facts["auto_ranking"]] == ["tremolo", "ir"]
+    # The ir's least squares (a closed-form fit its trial only refines) is far behind the tremolo: no step taken.
+    tremolo, ir = facts["auto_ranking"]
+    assert tremolo["steps"] == 10 and "gave_up" not in tremolo and tremolo["fit_esr"] >= tremolo["val_esr"]
+    assert ir["steps"] == 0 and ir["gave_up"].startswith("gave up") and ir["fit_esr"] == ir["val_esr"]
+    assert ir["val_esr"] > GIVE_UP * tremolo["val_esr"]
     # With the default good_enough (1e-4) the tremolo's fit settles it: ir is not tried.
     recipe = replace(recipe, model=ModelConfig("auto", {"candidates": ["ir", "tremolo"], "trial_steps": 10}))
     facts = fit_effect(ds, recipe, tmp_path / "model2", 1, progress=False)

@@ -12,7 +12,7 @@ import torch
 from fxcore.config import EffectConfig, LossConfig, ModelConfig, SplitConfig, TrainConfig
 from fxcore.dataset import Dataset, build_dataset
 from fxcore.apply import apply_to_file, render_test_split
-from fxcore.model_io import load_model
+from fxcore.model_io import MODEL_FILENAME, load_model
 from fxcore.train import train_effect, validation_score
 
 from .conftest import SR
@@ -165,3 +165,14 @@ def test_max_seconds_ending_a_step_run_is_logged_loudly(tmp_path, dataset, caplo
         facts = train_effect(dataset, cfg, tmp_path / "out", seed=1, progress=False)
     assert facts["stop_reason"] == "max_seconds"
     assert "max_seconds" in caplog.text and "depends on machine speed" in caplog.text
+
+
+def test_a_start_far_behind_gives_up_before_the_first_step(tmp_path, dataset):
+    cfg = effect_cfg(max_steps=10)
+    kept = train_effect(dataset, cfg, tmp_path / "kept", seed=1, progress=False, give_up_above=1e9)
+    assert kept["stop_reason"] == "max_steps" and kept["steps"] == 10
+    gave_up = train_effect(dataset, cfg, tmp_path / "out", seed=1, progress=False, give_up_above=0.0)
+    assert gave_up["stop_reason"] == "gave_up" and gave_up["steps"] == 0
+    # the starting weights are the model written, scored as the first run's start was
+    assert gave_up["best_val"] == gave_up["start_val"] == kept["start_val"]
+    assert (tmp_path / "out" / MODEL_FILENAME).exists()

@@ -15,6 +15,8 @@ from ..errors import FxcoreError
 from ..families import DEFAULT_CANDIDATES, FAMILIES
 from .base import EffectModel, register_model
 
+GOOD_ENOUGH = 1e-4  # a validation ESR this low is inaudible: the search ends there
+
 
 @register_model("auto")
 class AutoSelect(EffectModel):
@@ -24,7 +26,14 @@ class AutoSelect(EffectModel):
     trial_steps (optimiser steps per candidate before the ranking on the validation split; default
     each family's own, fxcore.families), good_enough (a validation ESR that ends the search early),
     continue_lr (the winner's learning rate, as a fraction of its recipe's, when it trains on from its
-    trial's weights).
+    trial's weights; default 1).
+
+    Why continue_lr defaults to 1: at the full rate the bench's drive-row winners first lose their
+    trial's progress (validation ESR 2–2.6× worse 600 steps on, back after 1 200–1 800), so a lower
+    rate looked like free time. It is not: on the dev pairs (`python -m bench.dev --variants
+    auto_wh,auto_wh_lr03,auto_wh_lr01`, 120 s; `auto_echo,auto_echo_lr03`, 240 s; bench/results/dev.csv,
+    2026-12-07) dev-set ESR at 1 / 0.3 / 0.1 was guitarix amp 0.053 / 0.098 / 0.131, AmpVTS + cab
+    0.012 / 0.020 / 0.025, drive → echo 0.0074 / 0.0102.
     """
 
     selects = True
@@ -33,7 +42,7 @@ class AutoSelect(EffectModel):
                          "leave it out for each family's own count (fxcore/families.py)"}
 
     def __init__(self, sample_rate: int, candidates: list[str] | None = None, trial_steps: int | None = None,
-                 good_enough: float = 1e-4, continue_lr: float = 1.0):
+                 good_enough: float = GOOD_ENOUGH, continue_lr: float = 1.0):
         super().__init__(sample_rate)
         self.candidates = list(candidates) if candidates is not None else list(DEFAULT_CANDIDATES)
         bad = [c for c in self.candidates if c not in FAMILIES]

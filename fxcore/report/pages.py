@@ -135,7 +135,8 @@ def auto_ranking_page(chosen: str, ranking: Sequence[dict]) -> Figure:
     fig.text(0.07, 1 - 0.85 / A4[1], "Each family: closed-form initialise on the train split + a trial of a fixed "
              "number of steps, ranked by ESR on the validation split.", fontsize=8, va="top")
     rows = [[r["family"], r["model"], fmt(r["val_esr"]), str(r.get("steps", "")), fmt(r["seconds"]),
-             clip(r.get("error", "") or (f"ranked at {r['handicap']:g}× its val ESR" if "handicap" in r else ""), 36)]
+             clip(r.get("error", "") or r.get("gave_up", "")
+                  or (f"ranked at {r['handicap']:g}× its val ESR" if "handicap" in r else ""), 36)]
             for r in ranking]
     height = min(0.8, 0.035 * (len(rows) + 1))
     draw_table(fig, (0.07, 0.88 - height, 0.86, height), ["family", "model", "val ESR", "steps", "seconds", "note"],
