@@ -39,7 +39,7 @@ from .fxcore_system import train_fxcore
 from .pairs import make_material_pair, material_dir, parse_keys
 from .stamp import stamp as stamp_row
 from .tables import format_table, kept_rows, merge_rows, to_csv
-from .zoo import GX, MONO, Row
+from .zoo import GX, MONO, ROWS, Row
 
 WH = {"name": "wiener_hammerstein", "params": {}}
 AMPVTS_DEV = {"plugin": "caps.so", "label": "AmpVTS",
@@ -58,7 +58,7 @@ PAIRS: dict[str, Row] = {r.key: r for r in (
     Row("dev_sox_overdrive", "drive", "sox", [{"overdrive": [12, 30]}], WH, 0.02),
     # the drive → echo row's kind (the chain fxcore.families' SERIES_ECHO was chosen on)
     Row("dev_drive_echo", "chain", "sox", [{"overdrive": [18, 25]}, {"echo": [0.7, 0.6, 300, 0.45]}],
-        {"name": "series", "params": dict(FAMILIES["drive_then_echo"].model.params)}, 0.02),
+        ROWS["drive_echo"].model, 0.02),
 )}
 
 

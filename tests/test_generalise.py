@@ -112,9 +112,12 @@ def test_auto_trains_the_winner_and_records_the_ranking(tmp_path):
     assert ir["steps"] == 0 and ir["gave_up"].startswith("gave up") and ir["fit_esr"] == ir["val_esr"]
     assert ir["val_esr"] > GIVE_UP * tremolo["val_esr"]
     # With the default good_enough (1e-4) the tremolo's fit settles it: ir is not tried.
-    recipe = replace(recipe, model=ModelConfig("auto", {"candidates": ["ir", "tremolo"], "trial_steps": 10}))
+    # continue_lr scales the winner's learning rate after its trial.
+    recipe = replace(recipe, model=ModelConfig("auto", {"candidates": ["ir", "tremolo"], "trial_steps": 10,
+                                                        "continue_lr": 0.5}))
     facts = fit_effect(ds, recipe, tmp_path / "model2", 1, progress=False)
     assert [r["family"] for r in facts["auto_ranking"]] == ["tremolo"]
+    assert facts["train"]["lr"] == pytest.approx(0.5 * recipe.train.lr)
     assert json.loads((tmp_path / "model" / "train.json").read_text())["auto_ranking"][0]["val_esr"] < 1e-3
     assert [r["steps"] for r in facts["auto_ranking"]] == [10]
     assert load_model(tmp_path / "model" / "model.safetensors").name == "tremolo"
@@ -127,6 +130,8 @@ def test_auto_trial_seconds_is_an_error_that_names_trial_steps():
         build_model("auto", {"trial_steps": 0}, SR)
     assert build_model("auto", {"trial_steps": 7}, SR).trial_steps == 7
     assert build_model("auto", {}, SR).trial_steps is None  # each family's own count
+    with pytest.raises(FxcoreError, match="continue_lr must be in"):
+        build_model("auto", {"continue_lr": 0}, SR)
 
 
 def test_auto_trials_are_step_counts_whatever_the_effect_schedule():
