@@ -155,6 +155,19 @@ def test_fft_convolve_and_ls_fir_are_exact():
     assert esr(ls_fir(x, y, 300, ridge=1e-9, iters=100), h) < 1e-8
 
 
+@pytest.mark.parametrize("samples, taps", [(4000, 300), (200, 500)])
+def test_ls_fir_short_products_equal_the_whole_signal_ones(samples, taps):
+    """The unweighted fit's normal-equation products (Toeplitz less the tail's Gram, FFTs of ≈ 2L
+    points) give the same filter as the weighted path's products over the whole signal, with
+    unit weights — also when the signal is shorter than the filter."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(samples)
+    y = np.tanh(np.convolve(x, rng.standard_normal(taps) * np.exp(-np.arange(taps) / 80))[:samples])
+    fast = ls_fir(x, y, taps, iters=40)
+    whole = ls_fir(x, y, taps, iters=40, weight=np.ones(samples))
+    np.testing.assert_allclose(fast, whole, rtol=0, atol=1e-9 * np.abs(whole).max())
+
+
 def _known_ir(seconds: float = 0.4, seed: int = 2) -> np.ndarray:
     rng = np.random.default_rng(seed)
     n = int(seconds * SR)

@@ -44,6 +44,12 @@ from torch import nn
 from .base import EffectModel, register_model
 
 TRIM_TOLERANCE, TRIM_SHORTEST, TRIM_HELD_OUT = 1.2, 64, 0.2
+
+
+def _convolved_from(x: np.ndarray, h: np.ndarray, start: int) -> np.ndarray:
+    """(h∗x)[start:len(x)], from the input samples it depends on only (x[start − len(h) + 1:])."""
+    first = max(0, start - len(h) + 1)
+    return sfft.fftconvolve(x[first:], h)[start - first:len(x) - first]
 from .greybox_dsp import (envelope_db, fft_convolve, history, ls_fir, magnitude_response_db, outlier_mask,
                           tail)
 
@@ -114,7 +120,7 @@ class ImpulseResponse(EffectModel):
         h = self.fit(clean[:cut], target[:cut])
         x, y = np.asarray(clean[:n], np.float64), np.asarray(target[cut:n], np.float64)
         lengths = [L for L in (TRIM_SHORTEST * 2 ** j for j in range(24)) if L < self.length] + [self.length]
-        errors = [float(np.sum((sfft.fftconvolve(x, h[:L])[cut:n] - y) ** 2)) for L in lengths]
+        errors = [float(np.sum((_convolved_from(x, h[:L], cut) - y) ** 2)) for L in lengths]
         best = min(errors)
         return next(L for L, e in zip(lengths, errors) if e <= TRIM_TOLERANCE * best)
 
