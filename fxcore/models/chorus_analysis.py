@@ -15,7 +15,7 @@ import torch
 from scipy import fft as sfft
 from scipy.optimize import minimize
 
-from .delay_tracking import lookup_cost, delay_costs, delay_stats, smooth_path
+from .delay_tracking import delay_costs, delay_stats, lookup_cost, mean_min_costs, smooth_path
 from .greybox_dsp import lfo_np
 
 
@@ -36,13 +36,10 @@ class DelayLfoAnalysis:
         """Global (dry, wet) minimising the mean over frames of the best-delay cost (a coarse grid)."""
         rows = np.flatnonzero(active)
         rows = rows[::max(1, len(rows) // 800)]
-        best = (np.inf, (0.5, 0.5))
-        for a in np.linspace(0.0, 1.2, 13):
-            for b in np.linspace(0.1, 1.2, 12):
-                score = float(np.mean(delay_costs(st, (a, b), rows).min(axis=1)))
-                if score < best[0]:
-                    best = (score, (float(a), float(b)))
-        return best[1]
+        a_grid, b_grid = np.linspace(0.0, 1.2, 13), np.linspace(0.1, 1.2, 12)
+        scores = mean_min_costs(st, a_grid, b_grid, rows)
+        i, j = np.unravel_index(np.argmin(scores), scores.shape)  # the first of equal scores, as the loop it replaces
+        return float(a_grid[i]), float(b_grid[j])
 
     def _curve_np(self, p: np.ndarray, t: np.ndarray, shape: float = 0.0) -> np.ndarray:
         """Delay (samples) for p = (centre_ms, depth_ms, rate_hz, phase) at sample times t (numpy)."""

@@ -82,6 +82,22 @@ def _follow(e, alpha_a, alpha_r, v0):  # pragma: no cover - compiled
     return v
 
 
+@numba.njit(cache=True)
+def _knot_sums(x, y, u, n):  # pragma: no cover - compiled
+    """(diag, off, b) of `Compressor._normal_equations`, accumulated in one pass over the samples."""
+    diag, off, b = np.zeros(n), np.zeros(n - 1), np.zeros(n)
+    for t in range(x.shape[0]):
+        k = min(int(math.floor(u[t])), n - 2)
+        f = u[t] - k
+        x2, xy = x[t] * x[t], x[t] * y[t]
+        diag[k] += x2 * (1.0 - f) * (1.0 - f)
+        diag[k + 1] += x2 * f * f
+        off[k] += x2 * (1.0 - f) * f
+        b[k] += xy * (1.0 - f)
+        b[k + 1] += xy * f
+    return diag, off, b
+
+
 def _stop_when_stalled() -> Callable[[OptimizeResult], None]:
     """An L-BFGS callback: StopIteration once the last STALL_ITERATIONS lowered the loss < STALL_FRACTION."""
     seen: list[float] = []
@@ -232,17 +248,8 @@ class Compressor(EffectModel):
     def _normal_equations(self, x: np.ndarray, y: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """G = Σ a aᵀ and b = Σ a·y for a_t = x_t·((1 − f) e_k + f e_{k+1}): the LS system of the knot gains."""
         n = self.knots
-        k = np.minimum(np.floor(u).astype(np.int64), n - 2)
-        f = u - k
-        x2, xy = x * x, x * y
-        g = np.zeros((n, n))
-        diag_lo = np.bincount(k, x2 * (1 - f) ** 2, n)
-        diag_hi = np.bincount(k + 1, x2 * f ** 2, n)
-        off = np.bincount(k, x2 * (1 - f) * f, n)[:n - 1]
-        g[np.arange(n), np.arange(n)] = diag_lo + diag_hi
-        g[np.arange(n - 1), np.arange(1, n)] = off
-        g[np.arange(1, n), np.arange(n - 1)] = off
-        b = np.bincount(k, xy * (1 - f), n) + np.bincount(k + 1, xy * f, n)
+        diag, off, b = _knot_sums(x, y, u, n)
+        g = np.diag(diag) + np.diag(off, 1) + np.diag(off, -1)
         return g, b
 
     def _solve(self, g: np.ndarray, b: np.ndarray, yy: float) -> tuple[np.ndarray, float]:

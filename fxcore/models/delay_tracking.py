@@ -8,6 +8,7 @@ fxcore/models/chorus.py for how the LFO is then fitted through the path.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import scipy.fft as sfft
 
@@ -53,6 +54,34 @@ def delay_costs(st: dict[str, np.ndarray], gains: tuple[float, float], rows: sli
     resid = (yy - 2 * a * st["xy"][rows] - 2 * b * st["yd"][rows] + a * a * st["xx"][rows]
              + 2 * a * b * st["xd"][rows] + b * b * st["dd"][rows])
     return np.clip(resid / (yy + 1e-30), 0.0, 1.0)
+
+
+@numba.njit(cache=True)
+def _mean_min_costs(yy, xy, yd, xx, xd, dd, a_grid, b_grid):  # pragma: no cover - compiled
+    """out[i, j] = mean over frames of min over lags of `delay_costs` at gains (a_grid[i], b_grid[j])."""
+    out = np.zeros((a_grid.shape[0], b_grid.shape[0]))
+    for i in range(a_grid.shape[0]):
+        a = a_grid[i]
+        for j in range(b_grid.shape[0]):
+            b = b_grid[j]
+            total = 0.0
+            for f in range(yy.shape[0]):
+                base = yy[f] - 2 * a * xy[f] + a * a * xx[f]
+                best = 1.0
+                for d in range(yd.shape[1]):
+                    r = (base - 2 * b * yd[f, d] + 2 * a * b * xd[f, d] + b * b * dd[f, d]) / (yy[f] + 1e-30)
+                    best = min(best, max(r, 0.0))
+                total += best
+            out[i, j] = total / yy.shape[0]
+    return out
+
+
+def mean_min_costs(st: dict[str, np.ndarray], a_grid: np.ndarray, b_grid: np.ndarray, rows: np.ndarray
+                   ) -> np.ndarray:
+    """[i, j]: mean over `rows` of each frame's least `delay_costs` at gains (a_grid[i], b_grid[j]), one pass per pair."""
+    col = {k: np.ascontiguousarray(st[k][rows], dtype=np.float64) for k in ("yy", "xy", "xx", "yd", "xd", "dd")}
+    return _mean_min_costs(col["yy"][:, 0], col["xy"][:, 0], col["yd"], col["xx"][:, 0], col["xd"], col["dd"],
+                           np.asarray(a_grid, np.float64), np.asarray(b_grid, np.float64))
 
 
 def smooth_path(cost: np.ndarray, max_step: int, penalty: float = 0.01) -> np.ndarray:
