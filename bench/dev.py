@@ -104,6 +104,10 @@ VARIANTS: dict[str, Variant] = {
 VARIANTS["auto_echo"] = Variant(ModelConfig("auto", {"candidates": ["ir", "drive_then_echo"]}), {})
 VARIANTS.update({f"{k}_lr{str(lr).replace('.', '')}": replace(VARIANTS[k], model=ModelConfig(
     "auto", {**VARIANTS[k].model.params, "continue_lr": lr})) for k in ("auto_wh", "auto_echo") for lr in (0.3, 0.1)})
+# ... or at the full rate reached by a linear ramp from 0 over 200 steps (continue_warmup): Adam starts
+# afresh after the trial, and its first full-rate steps undo the trial's progress.
+VARIANTS.update({f"{k}_wu200": replace(VARIANTS[k], model=ModelConfig(
+    "auto", {**VARIANTS[k].model.params, "continue_warmup": 200})) for k in ("auto_wh", "auto_echo")})
 # The same recipes with 6 s of 20 Hz–20 kHz sweeps in the training audio: the bass that the
 # musical training material lacks (its lowest note is 65 Hz; the dev set's bass goes to 41 Hz).
 SWEEP_S = 6.0

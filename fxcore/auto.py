@@ -15,8 +15,8 @@ windows must hold its memory — 1.5 s for a reverb's IR, 0.1 s for a chorus). S
    input high-passes; the multichorus, 4 voices with one analysis each,
    after the chorus; the flanger and the phaser, whose fits simulate their recursions many times
    — 16 s and 35–50 s against the chorus's 6 s — after either delay line; the compressor, a grid of
-   198 curve fits, after wiener_hammerstein or dynamics; the drive → echo series, a 25 s IR fit and
-   300 steps of 55 ms, after the `ir` — the echo's linear part alone) is tried only if one of
+   198 curve fits, after wiener_hammerstein or dynamics; the drive → echo series, an IR fit (3 s, 25 s
+   before ls_fir's short products) and 300 steps of 55 ms, after the `ir` — the echo's linear part alone) is tried only if one of
    those families leads the ranking or comes within `AFTER_MARGIN` (1.25×) of the leader's
    validation ESR: on SoX's 3-voice chorus the 1-voice chorus scored 0.378 against a tremolo's
    0.353 — every family fits a 3-voice chorus badly, the right one only a little less so. They are
@@ -220,4 +220,4 @@ def fit_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: str
         chosen = replace(chosen, train=replace(chosen.train, max_seconds=max(1.0, chosen.train.max_seconds - used)))
     log.info("%s: model auto chose %s (val ESR %.4g) in %.1f s", cfg.name, winner, ranking[0]["val_esr"], used)
     return train_effect(dataset_dir, chosen, out_dir, seed, start_state=state, extra_facts={"auto_ranking": ranking},
-                        **train_options)
+                        lr_ramp_steps=sel.continue_warmup, **train_options)

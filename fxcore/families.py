@@ -39,8 +39,9 @@ LONG = {"segment_samples": 131072, "warmup_samples": 48000, "batch_size": 4, "lr
 # With integer taps the chorus families look for a buffer wrap (a rounded delay of 0 reading the
 # oldest sample, SoX's `chorus`) up to WRAP_MAX_MS: SoX's longest buffer, 100 ms delay + 10 ms depth.
 # `compressor` is closed form (a grid over attack × release × detector, each point a least-squares
-# curve: 198 fits, ≈ 10 s on 30 s of audio on the 2-core CPU), then the gain-smoothed-in-dB
-# topology by L-BFGS (≈ 4 s on 12 s, the trial ≈ 40 s in all); its trial only polishes the curve.
+# curve: 198 fits on 30 s of audio, ≈ 14 s on the 2-core CPU, 30 s before the normal equations were
+# summed in one numba pass), then the gain-smoothed-in-dB topology by L-BFGS (≈ 10 s on a drive, where
+# it stops when stalled); its trial only polishes the curve.
 # With instant times it is any odd static waveshaper x·g(|x|): it wins pedalboard's Distortion (tanh).
 # It is tried only when wiener_hammerstein or dynamics (the static and the level-dependent curve it
 # refines) leads or comes within auto.AFTER_MARGIN: its trial took 72 s of the 240 s budget on the
@@ -94,7 +95,8 @@ REFINE_SPAN_SECONDS = 30.0
 # 120 s: hybrid 0.136, series with tap_scale 1e-3 0.032, 1e-2 0.015, 5e-2 0.0063, 0.2 0.0043,
 # 1 0.0087 (the drive alone, as a wiener_hammerstein in its own windows: 0.0020).
 # It is tried only when the `ir` (the echo's linear part alone) leads or comes within
-# auto.AFTER_MARGIN: its trial (≈ 25 s of IR fit + 300 steps) took 34–51 s on every bench row, and it
+# auto.AFTER_MARGIN: its trial (≈ 25 s of IR fit + 300 steps) took 34–51 s on every bench row (the IR
+# fit takes ≈ 3 s since ls_fir's products became FFTs of ≈ 2L points, 2026-12-07), and it
 # won only where the `ir` had led (SoX overdrive → echo, caps Plate, guitarix amp; validation
 # rankings in the bench's train.json, 2026-12-06); where the drive dominates the ir was 2.3–3.7×
 # behind (guitarix DS-1, caps AmpVTS + cab, compressor → amp) and on every modulation row 1.2–7 700×.

@@ -135,7 +135,8 @@ def _restore(ck: dict[str, Any], model: EffectModel, opt: torch.optim.Optimizer,
 def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: str | Path, seed: int,
                  checkpoint_dir: str | Path | None = None, progress: bool = True,
                  stop_after_steps: int | None = None, start_state: dict[str, Any] | None = None,
-                 extra_facts: dict[str, Any] | None = None, give_up_above: float = math.inf) -> dict[str, Any]:
+                 extra_facts: dict[str, Any] | None = None, give_up_above: float = math.inf,
+                 lr_ramp_steps: int = 0) -> dict[str, Any]:
     """Train `cfg.model` on the dataset in `dataset_dir`; write model.safetensors, history.csv, train.json.
 
     `stop_after_steps` ends this invocation early with a checkpoint and no outputs (as a job
@@ -143,8 +144,10 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
     start from instead of the model's closed-form `initialise` (`model: auto` goes on from its
     winner's trial); `extra_facts` go into train.json (auto's ranking). `give_up_above`: take no step
     if the starting weights' validation score is above it (`model: auto` gives up a trial that only
-    refines a closed-form fit that is far behind). `model: auto` itself is resolved by
-    `fxcore.auto.fit_effect`.
+    refines a closed-form fit that is far behind). `lr_ramp_steps`: the learning rate rises linearly
+    from 0 over the first this many steps (times the schedule's rate; `model: auto`'s winner, whose
+    fresh optimiser would otherwise take full-rate steps from its trial's weights). `model: auto`
+    itself is resolved by `fxcore.auto.fit_effect`.
     """
     tc = cfg.train
     out_dir = Path(out_dir)
@@ -199,7 +202,7 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
                             "on machine speed and load; raise max_seconds or lower max_steps for a "
                             "reproducible run", cfg.name, tc.max_seconds, run.step, tc.max_steps)
             break
-        lr = _lr_at(run.step, tc, time.perf_counter() - t0)
+        lr = _lr_at(run.step, tc, time.perf_counter() - t0) * min(1.0, (run.step + 1) / max(lr_ramp_steps, 1))
         loss = _optimise(model, opt, loss_fn, sampler.next(), run, lr, warmup, device)
         row = {"step": run.step, "seconds": round(time.perf_counter() - t0, 3), "train_loss": loss, "val": "",
                "lr": lr}
@@ -231,7 +234,7 @@ def train_effect(dataset_dir: str | Path, cfg: Recipe | EffectConfig, out_dir: s
              "steps": run.step, "seconds": round(run.elapsed, 2), "stop_reason": stop_reason, "val_metric": val_metric,
              "start_val": run.history[0]["val"], "best_val": run.best_val, "best_step": run.best_step,
              "resumed": ck is not None, "seed": seed,
-             "train": asdict(tc), **(extra_facts or {})}
+             "train": asdict(tc), **({"lr_ramp_steps": lr_ramp_steps} if lr_ramp_steps else {}), **(extra_facts or {})}
     _write_outputs(out_dir, model, cfg.model.params, run.history, facts)
     discard_checkpoint(ckpt_path)
     return facts

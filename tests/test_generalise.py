@@ -112,12 +112,17 @@ def test_auto_trains_the_winner_and_records_the_ranking(tmp_path):
     assert ir["steps"] == 0 and ir["gave_up"].startswith("gave up") and ir["fit_esr"] == ir["val_esr"]
     assert ir["val_esr"] > GIVE_UP * tremolo["val_esr"]
     # With the default good_enough (1e-4) the tremolo's fit settles it: ir is not tried.
-    # continue_lr scales the winner's learning rate after its trial.
+    # continue_lr scales the winner's learning rate after its trial; continue_warmup ramps it up from 0.
     recipe = replace(recipe, model=ModelConfig("auto", {"candidates": ["ir", "tremolo"], "trial_steps": 10,
-                                                        "continue_lr": 0.5}))
+                                                        "continue_lr": 0.5, "continue_warmup": 4}))
     facts = fit_effect(ds, recipe, tmp_path / "model2", 1, progress=False)
     assert [r["family"] for r in facts["auto_ranking"]] == ["tremolo"]
-    assert facts["train"]["lr"] == pytest.approx(0.5 * recipe.train.lr)
+    assert facts["train"]["lr"] == pytest.approx(0.5 * recipe.train.lr) and facts["lr_ramp_steps"] == 4
+    history = pd.read_csv(tmp_path / "model2" / "history.csv")
+    used = history[history.step.between(1, 6) & history.train_loss.notna()].set_index("step").lr
+    tc = facts["train"]
+    assert used.to_dict() == pytest.approx({k: tc["lr"] * tc["lr_decay"] ** ((k - 1) / tc["max_steps"]) * min(1, k / 4)
+                                            for k in range(1, 7)})
     assert json.loads((tmp_path / "model" / "train.json").read_text())["auto_ranking"][0]["val_esr"] < 1e-3
     assert [r["steps"] for r in facts["auto_ranking"]] == [10]
     assert load_model(tmp_path / "model" / "model.safetensors").name == "tremolo"
@@ -132,6 +137,8 @@ def test_auto_trial_seconds_is_an_error_that_names_trial_steps():
     assert build_model("auto", {}, SR).trial_steps is None  # each family's own count
     with pytest.raises(FxcoreError, match="continue_lr must be in"):
         build_model("auto", {"continue_lr": 0}, SR)
+    with pytest.raises(FxcoreError, match="continue_warmup must be a whole number"):
+        build_model("auto", {"continue_warmup": -1}, SR)
 
 
 def test_auto_trials_are_step_counts_whatever_the_effect_schedule():

@@ -26,7 +26,8 @@ class AutoSelect(EffectModel):
     trial_steps (optimiser steps per candidate before the ranking on the validation split; default
     each family's own, fxcore.families), good_enough (a validation ESR that ends the search early),
     continue_lr (the winner's learning rate, as a fraction of its recipe's, when it trains on from its
-    trial's weights; default 1).
+    trial's weights; default 1), continue_warmup (steps over which that rate rises linearly from 0;
+    default 0).
 
     Why continue_lr defaults to 1: at the full rate the bench's drive-row winners first lose their
     trial's progress (validation ESR 2–2.6× worse 600 steps on, back after 1 200–1 800), so a lower
@@ -42,7 +43,7 @@ class AutoSelect(EffectModel):
                          "leave it out for each family's own count (fxcore/families.py)"}
 
     def __init__(self, sample_rate: int, candidates: list[str] | None = None, trial_steps: int | None = None,
-                 good_enough: float = GOOD_ENOUGH, continue_lr: float = 1.0):
+                 good_enough: float = GOOD_ENOUGH, continue_lr: float = 1.0, continue_warmup: int = 0):
         super().__init__(sample_rate)
         self.candidates = list(candidates) if candidates is not None else list(DEFAULT_CANDIDATES)
         bad = [c for c in self.candidates if c not in FAMILIES]
@@ -58,6 +59,10 @@ class AutoSelect(EffectModel):
             raise FxcoreError("model 'auto': continue_lr must be in (0, 1]", None,
                               "set e.g. continue_lr: 0.3 (a fraction of the winner's learning rate), or leave it out")
         self.continue_lr = float(continue_lr)
+        if not (isinstance(continue_warmup, int) and continue_warmup >= 0):
+            raise FxcoreError("model 'auto': continue_warmup must be a whole number of steps ≥ 0", None,
+                              "set e.g. continue_warmup: 200, or leave it out")
+        self.continue_warmup = continue_warmup
         self.register_buffer("unused", torch.zeros(1))
 
     def forward(self, x: torch.Tensor, state: Any = None, start: torch.Tensor | None = None):
