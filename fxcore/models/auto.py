@@ -35,6 +35,13 @@ class AutoSelect(EffectModel):
     auto_wh,auto_wh_lr03,auto_wh_lr01`, 120 s; `auto_echo,auto_echo_lr03`, 240 s; bench/results/dev.csv,
     2026-12-07) dev-set ESR at 1 / 0.3 / 0.1 was guitarix amp 0.053 / 0.098 / 0.131, AmpVTS + cab
     0.012 / 0.020 / 0.025, drive → echo 0.0074 / 0.0102.
+
+    Why continue_warmup defaults to 0: a ramp from 0 to the full rate over 200 steps did not keep the
+    trial's progress either — on the dev drive → echo the validation ESR still rose 12× (0.033 →
+    0.41), only once the ramp passed ≈ 1.6e-3, 200 steps later than without it — and the dev-set ESR
+    without / with it (`--variants auto_echo,auto_echo_wu200`, 240 s; `auto_wh,auto_wh_wu200`, 120 s;
+    commit e996759) was drive → echo 0.0057 / 0.0067, guitarix amp 0.058 / 0.053, AmpVTS + cab 0.0105
+    / 0.0104: within what one run differs from the next (the same budget gave 3 678–4 761 steps).
     """
 
     selects = True
