@@ -87,6 +87,8 @@ def _knot_sums(x, y, u, n):  # pragma: no cover - compiled
     """(diag, off, b) of `Compressor._normal_equations`, accumulated in one pass over the samples."""
     diag, off, b = np.zeros(n), np.zeros(n - 1), np.zeros(n)
     for t in range(x.shape[0]):
+        if not 0.0 <= u[t] <= n - 1:  # NaN too: an index from it would write outside the arrays
+            raise ValueError("compressor: a knot position outside the curve (non-finite audio?)")
         k = min(int(math.floor(u[t])), n - 2)
         f = u[t] - k
         x2, xy = x[t] * x[t], x[t] * y[t]
