@@ -94,10 +94,11 @@ def ls_fir(clean: np.ndarray, target: np.ndarray, length: int, ridge: float = 1e
         z = sfft.irfft(sfft.rfft(h, n) * xs, n)[:t] * w
         return sfft.irfft(sfft.rfft(z, n) * np.conj(xs), n)[:length] + lam * h
 
-    matvec = matvec_weighted if w is not None else _gram_matvec(x, sfft.irfft(p, n)[:length], lam)
+    acf = sfft.irfft(p, n)[:length]  # x's autocorrelation at lags 0 … L − 1 (exact: n ≥ T + L)
+    matvec = matvec_weighted if w is not None else _gram_matvec(x, acf, lam)
 
     # Preconditioner: Bartlett-windowed autocorrelation → a non-negative spectrum at 2·length points.
-    acf = sfft.irfft(p, n)[:length] * (1.0 - np.arange(length) / length)
+    acf = acf * (1.0 - np.arange(length) / length)
     m = 2 * length
     sym = np.zeros(m)
     sym[:length] = acf

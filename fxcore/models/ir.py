@@ -43,6 +43,9 @@ from torch import nn
 
 from .base import EffectModel, register_model
 
+from .greybox_dsp import (envelope_db, fft_convolve, history, ls_fir, magnitude_response_db, outlier_mask,
+                          tail)
+
 TRIM_TOLERANCE, TRIM_SHORTEST, TRIM_HELD_OUT = 1.2, 64, 0.2
 
 
@@ -50,8 +53,6 @@ def _convolved_from(x: np.ndarray, h: np.ndarray, start: int) -> np.ndarray:
     """(h∗x)[start:len(x)], from the input samples it depends on only (x[start − len(h) + 1:])."""
     first = max(0, start - len(h) + 1)
     return sfft.fftconvolve(x[first:], h)[start - first:len(x) - first]
-from .greybox_dsp import (envelope_db, fft_convolve, history, ls_fir, magnitude_response_db, outlier_mask,
-                          tail)
 
 
 @register_model("ir")
