@@ -20,7 +20,8 @@ def train_fxcore(effect: EffectConfig, pair: str, dataset_dir: Path, out_dir: Pa
 
     The step budget and early stopping are lifted so the wall-clock budget binds, as it does for
     NAM; the learning-rate schedule then decays over the time budget (see fxcore.train), and the
-    weights kept are the best on the validation split. `stream_blocks`: block sizes to time the
+    weights kept are the best on the validation split. The budget counts the model's closed-form fit
+    (and `auto`'s selection): a fit that outlasts it leaves the fit alone. `stream_blocks`: block sizes to time the
     model streaming at (bench/streaming.py).
     """
     train = replace(effect.train, max_seconds=float(budget_s), max_steps=10**7, lr_schedule="budget",

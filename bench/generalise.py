@@ -12,9 +12,10 @@ LFO runs freely across the whole take, as it would on a real recording) and spli
 boundaries; the test is the last stretch, scored with 2 s of the validation audio before it as
 pre-roll (bench/scoring.py).
 
-Systems per row, each with the same wall-clock budget of training (for `auto` the selection —
-every candidate's closed-form fit and trial — comes off it; a hand pick's closed-form fit runs
-before its budget starts, as NAM's data setup does): fxcore `auto`, fxcore's hand-picked model (bench/zoo.py), NAM WaveNet-
+Systems per row, each with the same wall-clock budget of training, closed-form fits included (for
+`auto` the selection — every candidate's fit and trial — comes off it; a hand pick's fit is on the
+trainer's clock under `lr_schedule: budget`, fxcore.train; NAM's data setup, like fxcore's dataset
+loading, is not counted): fxcore `auto`, fxcore's hand-picked model (bench/zoo.py), NAM WaveNet-
 standard when `nam` is importable and `--nam` asks for it, and the do-nothing baseline (the clean
 input as the prediction). `auto`'s family trials are step counts (`--trial-steps`; default each
 family's own, fxcore/families.py), so its choice does not depend on the machine's load; the time

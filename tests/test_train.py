@@ -176,3 +176,24 @@ def test_a_start_far_behind_gives_up_before_the_first_step(tmp_path, dataset):
     # the starting weights are the model written, scored as the first run's start was
     assert gave_up["best_val"] == gave_up["start_val"] == kept["start_val"]
     assert (tmp_path / "out" / MODEL_FILENAME).exists()
+
+
+def test_a_time_budget_counts_the_closed_form_fit(tmp_path, dataset):
+    """`lr_schedule: budget` starts the clock before `initialise`: a fit longer than the budget leaves no step."""
+    steps_cfg = effect_cfg("compressor", {"fit_seconds": 30.0}, max_steps=20, segment_samples=4096)
+    train_effect(dataset, steps_cfg, tmp_path / "warm", seed=1, progress=False)  # numba compiles the fit once
+    by_steps = train_effect(dataset, steps_cfg, tmp_path / "steps", seed=1, progress=False)
+    assert by_steps["steps"] == 20 and by_steps["init_seconds"] > 0
+    rows = list(csv.DictReader(open(tmp_path / "steps" / "history.csv")))
+    assert float(rows[0]["seconds"]) == 0.0  # a step-budgeted run's clock starts after the fit
+    # 20 steps take ≈ 0.1 s here, the warm fit ≈ 0.5 s: with the fit off the clock half of it would
+    # leave time for all 20 steps
+    budget = by_steps["init_seconds"] / 2
+    cfg = effect_cfg("compressor", {"fit_seconds": 30.0}, max_steps=20, segment_samples=4096,
+                     lr_schedule="budget", max_seconds=budget)
+    facts = train_effect(dataset, cfg, tmp_path / "budget", seed=1, progress=False)
+    assert facts["steps"] == 0 and facts["stop_reason"] == "max_seconds"
+    assert facts["seconds"] >= facts["init_seconds"] >= budget
+    assert facts["best_val"] == facts["start_val"]  # the fit is the model written
+    rows = list(csv.DictReader(open(tmp_path / "budget" / "history.csv")))
+    assert float(rows[0]["seconds"]) >= budget
