@@ -20,7 +20,8 @@ from scipy import signal as sps
 
 from fxcore import metrics as M
 from fxcore.models import build_model, model_class, model_names
-from fxcore.models.greybox_dsp import fft_convolve, ls_fir
+from fxcore.models.delay_tracking import lookup_cost, mean_curve_cost, smooth_path
+from fxcore.models.greybox_dsp import fft_convolve, lfo_np, ls_fir
 
 SR = 16000
 GREYBOX = ("ir", "feedback_delay", "chorus", "octave", "hybrid", "compressor")
@@ -584,3 +585,34 @@ def test_train_effect_fits_pedalboard_chorus_and_octave_end_to_end(tmp_path):
     train_effect(ds, cfg, tmp_path / "octave" / "out", seed=1, progress=False)
     out = render_test_split(tmp_path / "octave" / "out" / "model.safetensors", ds, tmp_path / "octave" / "test", progress=False)
     assert M.mel_distance(out["model"], out["target"], SR) < 0.5 * M.mel_distance(out["clean"], out["target"], SR)
+
+
+def test_smooth_path_is_the_least_cost_path_with_bounded_steps():
+    """The compiled Viterbi against every path of small cost maps (5⁶ paths), penalty and step bound included."""
+    rng = np.random.default_rng(5)
+    for max_step, penalty in [(1, 0.1), (3, 0.05), (3, 0.0)] * 3:
+        cost = rng.random((6, 5))
+        path = smooth_path(cost, max_step, penalty=penalty)
+
+        def total(p):
+            return sum(cost[f, d] for f, d in enumerate(p)) + penalty * sum((b - a) ** 2 for a, b in zip(p, p[1:]))
+
+        paths = [p for p in np.ndindex(*(5,) * 6) if all(abs(b - a) <= max_step for a, b in zip(p, p[1:]))]
+        assert all(abs(b - a) <= max_step for a, b in zip(path, path[1:]))
+        assert total(tuple(path)) == pytest.approx(min(map(total, paths)), abs=1e-12)
+
+
+def test_lfo_curve_cost_is_the_numpy_lookup_along_the_curve():
+    """The LFO shapes (sine, triangle peaking at θ = π/2) and the compiled score the chorus analysis
+    minimises: the mean of min(1, cost) read along the delay curve, as numpy computes it."""
+    theta = np.linspace(-7.0, 7.0, 1001)
+    assert np.array_equal(lfo_np(theta), np.sin(theta))
+    tri = np.abs(4.0 * np.mod(theta / (2 * np.pi) - 0.25, 1.0) - 2.0) - 1.0
+    assert np.array_equal(lfo_np(theta, 1.0), tri) and lfo_np(np.array([np.pi / 2]), 1.0)[0] == 1.0
+    rng = np.random.default_rng(6)
+    cost, t, sr, lo = rng.random((300, 80)) * 1.3, np.arange(300) * 96.0 + 48.0, 48000.0, 20
+    for centre, depth, rate, phase, shape in [(1.2, 0.4, 0.7, 0.3, 0.0), (0.9, 0.8, 2.1, -4.0, 1.0)]:
+        u = np.mod(rate * t / sr, 1.0)
+        d = (centre + depth * lfo_np(2 * np.pi * u + phase, shape)) * 1e-3 * sr
+        want = np.mean(np.minimum(lookup_cost(cost, d, lo), 1.0))
+        assert mean_curve_cost(cost, t, centre, depth, rate, phase, shape, lo, sr) == pytest.approx(want, rel=1e-12)

@@ -8,11 +8,13 @@ fxcore/models/chorus.py for how the LFO is then fitted through the path.
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 import scipy.fft as sfft
 
-from .greybox_dsp import fast_len
+from .greybox_dsp import fast_len, lfo_value
 
 
 def delay_stats(clean: np.ndarray, target: np.ndarray, lo: int, hi: int, frame: int,
@@ -84,29 +86,35 @@ def mean_min_costs(st: dict[str, np.ndarray], a_grid: np.ndarray, b_grid: np.nda
                            np.asarray(a_grid, np.float64), np.asarray(b_grid, np.float64))
 
 
+@numba.njit(cache=True)
+def _viterbi(cost, max_step, penalty):  # pragma: no cover - compiled
+    """Accumulated costs' back-pointers: back[f, d] = the step k into d (d − k at frame f − 1); the last row's costs."""
+    f_count, d_count = cost.shape
+    acc = cost[0].copy()
+    best = np.empty(d_count)
+    back = np.zeros((f_count, d_count), dtype=np.int32)
+    for f in range(1, f_count):
+        for d in range(d_count):
+            low, arg = np.inf, 0
+            for k in range(-max_step, max_step + 1):  # the first of equal scores, as numpy's shifts did
+                if 0 <= d - k < d_count:
+                    v = acc[d - k] + penalty * k * k
+                    if v < low:
+                        low, arg = v, k
+            best[d] = low
+            back[f, d] = arg
+        for d in range(d_count):
+            acc[d] = cost[f, d] + best[d]
+    return back, acc
+
+
 def smooth_path(cost: np.ndarray, max_step: int, penalty: float = 0.01) -> np.ndarray:
     """Viterbi: the path d_f (column indices) minimising Σ C[f, d_f] + penalty·(d_f − d_{f−1})²,
     |d_f − d_{f−1}| ≤ max_step. Aliases a pitch period away jump when the note changes; the true
-    delay curve does not, so the smooth path follows it."""
-    f_count, d_count = cost.shape
-    acc = cost[0].copy()
-    back = np.zeros((f_count, d_count), dtype=np.int32)
-    steps = range(-max_step, max_step + 1)
-    for f in range(1, f_count):
-        best = np.full(d_count, np.inf)
-        arg = np.zeros(d_count, dtype=np.int32)
-        for k in steps:
-            shifted = np.full(d_count, np.inf)
-            if k >= 0:
-                shifted[k:] = acc[:d_count - k]
-            else:
-                shifted[:k] = acc[-k:]
-            shifted += penalty * k * k
-            better = shifted < best
-            best[better] = shifted[better]
-            arg[better] = k
-        acc = cost[f] + best
-        back[f] = arg
+    delay curve does not, so the smooth path follows it. Compiled (numba): the shifts in numpy took
+    16 s of a 139 s multichorus analysis (40 paths of 4 000 frames × up to 4 800 lags), 2026-12-07."""
+    back, acc = _viterbi(np.ascontiguousarray(cost, dtype=np.float64), int(max_step), float(penalty))
+    f_count = cost.shape[0]
     path = np.zeros(f_count, dtype=np.int64)
     path[-1] = int(np.argmin(acc))
     for f in range(f_count - 1, 0, -1):
@@ -121,3 +129,22 @@ def lookup_cost(cost: np.ndarray, d: np.ndarray, lo: int) -> np.ndarray:
     f = k - i
     rows = np.arange(cost.shape[0]).reshape((-1,) + (1,) * (d.ndim - 1))
     return (1 - f) * cost[rows, i] + f * cost[rows, i + 1]
+
+
+@numba.njit(cache=True)
+def mean_curve_cost(cost: np.ndarray, t: np.ndarray, centre_ms: float, depth_ms: float, rate_hz: float,
+                    phase: float, shape: float, lo: int, sr: float) -> float:  # pragma: no cover - compiled
+    """Mean over frames of min(1, `lookup_cost`) along the LFO delay curve (centre + depth·lfo(2π·rate·t/sr
+    + phase))·sr/1000 at the frames' sample times t: the chorus analysis's score of one LFO, in one
+    pass (its Nelder–Mead evaluates it ≈ 57 000 times in a 4-voice analysis: 20 s in numpy)."""
+    f_count, d_count = cost.shape
+    top = d_count - 1.000001
+    total = 0.0
+    for f in range(f_count):
+        u = rate_hz * t[f] / sr
+        d = (centre_ms + depth_ms * lfo_value(2 * math.pi * (u - math.floor(u)) + phase, shape)) * 1e-3 * sr
+        k = min(max(d - lo, 0.0), top)
+        i = int(math.floor(k))
+        fr = k - i
+        total += min((1 - fr) * cost[f, i] + fr * cost[f, i + 1], 1.0)
+    return total / f_count

@@ -25,6 +25,9 @@
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
 import scipy.fft as sfft
 import torch
@@ -158,11 +161,25 @@ def _gram_matvec(x: np.ndarray, acf: np.ndarray, lam: float):
     return matvec
 
 
+@numba.njit(cache=True)
+def lfo_value(theta: float, shape: float) -> float:  # pragma: no cover - compiled
+    """sin θ + shape·(tri θ − sin θ), the triangle in phase with sin θ (peak +1 at θ = π/2).
+
+    u − ⌊u⌋ is numpy's mod(u, 1) to the bit (both round the exact fraction once), so the numpy
+    and the compiled callers (delay_tracking.mean_curve_cost) compute the same curve."""
+    s = math.sin(theta)
+    u = theta / (2 * math.pi) - 0.25
+    return s + shape * ((abs(4.0 * (u - math.floor(u)) - 2.0) - 1.0) - s)
+
+
+@numba.vectorize(["float64(float64, float64)"], cache=True)
+def _lfo_ufunc(theta, shape):  # pragma: no cover - compiled
+    return lfo_value(theta, shape)
+
+
 def lfo_np(theta: np.ndarray, shape: float = 0.0) -> np.ndarray:
-    """sin θ + shape·(tri θ − sin θ), the triangle in phase with sin θ (peak +1 at θ = π/2)."""
-    s = np.sin(theta)
-    tri = np.abs(4.0 * np.mod(theta / (2 * np.pi) - 0.25, 1.0) - 2.0) - 1.0
-    return s + shape * (tri - s)
+    """`lfo_value` over an array of phases θ (float64)."""
+    return _lfo_ufunc(theta, float(shape))
 
 
 def dry_wet_fit(x: np.ndarray, w: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
