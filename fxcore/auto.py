@@ -16,7 +16,8 @@ windows must hold its memory — 1.5 s for a reverb's IR, 0.1 s for a chorus). S
    after the chorus; the flanger and the phaser, whose fits simulate their recursions many times
    — 16 s and 35–50 s against the chorus's 6 s — after either delay line; the compressor, a grid of
    198 curve fits, after wiener_hammerstein or dynamics; the drive → echo series, an IR fit (3 s, 25 s
-   before ls_fir's short products) and 300 steps of 55 ms, after the `ir` — the echo's linear part alone) is tried only if one of
+   before ls_fir's short products) and 300 steps of 55 ms, after the `ir` — the echo's linear part alone; the
+   feedback delay, an LTI echo in parametric form whose 75 steps took 11–16 s, after the `ir`) is tried only if one of
    those families leads the ranking or comes within `AFTER_MARGIN` (1.25×) of the leader's
    validation ESR: on SoX's 3-voice chorus the 1-voice chorus scored 0.378 against a tremolo's
    0.353 — every family fits a 3-voice chorus badly, the right one only a little less so. They are

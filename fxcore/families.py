@@ -166,12 +166,18 @@ FLAT_HANDICAP = 4.0
 WH_AMP = {**WH_LONG, "highpass_out": 4, "highpass_out_hz": None}
 AMP_HANDICAP = 1.15
 WH_WINDOWS = {"segment_samples": 4096, "batch_size": 8}  # the three long nets' training windows
+# `feedback_delay` is an LTI echo in parametric form: the `ir`'s least squares fits any LTI response
+# of up to 2 s at least as well on the training split, so it is tried only when the `ir` leads or
+# comes within auto.AFTER_MARGIN (after the nets and dynamics, so that "leads" means among them). In the
+# bench's validation rankings (2026-12-07, 13 rows) it led none, and its trial took 11–16 s on every
+# row; replayed on those rankings, the gate skips it on 9 (every drive and dynamics row, SoX flanger
+# and phaser) and keeps it where the `ir` led (drive → echo) or nothing fit (Calf Flanger and Phaser,
+# EQ → chorus).
 # In order of cost (cheapest closed-form fits first), so `good_enough` can end the search early.
 FAMILIES: dict[str, Family] = {
     "tremolo": Family(ModelConfig("tremolo", {}), {"segment_samples": 16384, "batch_size": 8, "val_every": 50,
                                                    "max_steps": 300}, trial_steps=50, refines=True),
     "ir": Family(ModelConfig("ir", {"seconds": 2.0, "trim": True}), LONG, trial_steps=50, refines=True),
-    "feedback_delay": Family(ModelConfig("feedback_delay", {}), {**LONG, "segment_samples": 98304}, trial_steps=75),
     "wiener_hammerstein": Family(ModelConfig("wiener_hammerstein", WH_LONG), WH_WINDOWS, trial_steps=600),
     "wiener_hammerstein_flat": Family(ModelConfig("wiener_hammerstein", WH_FLAT), WH_WINDOWS, trial_steps=600,
                                       handicap=FLAT_HANDICAP),
@@ -179,6 +185,8 @@ FAMILIES: dict[str, Family] = {
                                      after=("wiener_hammerstein",), handicap=AMP_HANDICAP),
     "dynamics": Family(ModelConfig("wiener_hammerstein", {"dynamics": True}),
                        {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 1500}, trial_steps=120),
+    "feedback_delay": Family(ModelConfig("feedback_delay", {}), {**LONG, "segment_samples": 98304}, trial_steps=75,
+                             after=("ir",)),
     "compressor": Family(ModelConfig("compressor", {"fit_seconds": 30.0}),
                          {"segment_samples": 24000, "warmup_samples": 12000, "max_steps": 300}, trial_steps=20,
                          after=("wiener_hammerstein", "wiener_hammerstein_flat", "dynamics"), refines=True),

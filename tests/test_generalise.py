@@ -592,6 +592,20 @@ def test_the_flanger_and_phaser_follow_either_delay_line_family():
     assert _gated([{"family": "ir", "val_esr": 0.4}], "flanger", DEFAULT_CANDIDATES, clean_esr=1.86) == "chorus or multichorus"
 
 
+def test_the_feedback_delay_follows_the_ir_after_the_nets():
+    from fxcore.auto import _gated
+    from fxcore.families import DEFAULT_CANDIDATES, FAMILIES
+
+    order = list(FAMILIES)  # the nets and dynamics are ranked before its turn, so "leads" is among them
+    assert order.index("feedback_delay") > max(order.index(f) for f in ("ir", "wiener_hammerstein", "dynamics"))
+    # bench validation rankings (2026-12-07, fxcore.families): guitarix DS-1, the net 13× ahead of the ir
+    ranking = [{"family": "ir", "val_esr": 0.127}, {"family": "wiener_hammerstein", "val_esr": 0.0096}]
+    assert _gated(ranking, "feedback_delay", DEFAULT_CANDIDATES, clean_esr=1.3) == "ir"
+    # SoX overdrive → echo: the ir leads, so the echo's parametric form is tried
+    ranking = [{"family": "ir", "val_esr": 0.087}, {"family": "wiener_hammerstein", "val_esr": 0.226}]
+    assert _gated(ranking, "feedback_delay", DEFAULT_CANDIDATES, clean_esr=0.33) == ""
+
+
 def test_the_compressor_follows_wiener_hammerstein_or_dynamics():
     from fxcore.auto import _gated
     from fxcore.families import DEFAULT_CANDIDATES, FAMILIES
