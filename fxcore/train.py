@@ -277,10 +277,10 @@ def _write_outputs(out_dir: Path, model: EffectModel, params: dict[str, Any], hi
 
 
 def _timeless(facts: dict[str, Any]) -> dict[str, Any]:
-    """`facts` without wall-clock seconds: the run's, and each row's of a list of rows (auto's ranking)."""
+    """`facts` without wall-clock seconds: the run's (and its fit's), and each row's of a list of rows (auto's ranking)."""
     out: dict[str, Any] = {}
     for key, value in facts.items():
-        if key == "seconds":
+        if key in ("seconds", "init_seconds"):
             continue
         if isinstance(value, list):
             value = [{k: v for k, v in r.items() if k != "seconds"} if isinstance(r, dict) else r for r in value]

@@ -208,7 +208,7 @@ def test_dev_pairs_are_scored_on_the_dev_set_not_the_benchmarks_test(tmp_path):
         pytest.skip("needs sox, fluidsynth and fluid-soundfont-gm (.ci/install_hosts.sh)")
     out, work = tmp_path / "dev.csv", tmp_path / "work"
     proc = subprocess.run([sys.executable, "-m", "bench.dev", "--pairs", "dev_sox_overdrive", "--variants",
-                           "wh_default,wh_long,wh_long_sweep", "--budget-s", "3", "--piece-s", "2", "--synth-s", "2",
+                           "wh_default,wh_long,wh_long_sweep", "--budget-s", "10", "--piece-s", "2", "--synth-s", "2",
                            "--out", str(out), "--work", str(work)], cwd=REPO, capture_output=True, text=True,
                           timeout=1200, env={**os.environ, "PYTHONPATH": str(REPO)})
     print(proc.stdout[-2000:], proc.stderr[-2000:])
