@@ -42,7 +42,6 @@ import torch
 from torch import nn
 
 from .base import EffectModel, register_model
-
 from .greybox_dsp import (envelope_db, fft_convolve, history, ls_fir, magnitude_response_db, outlier_mask,
                           tail)
 
