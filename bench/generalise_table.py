@@ -61,11 +61,11 @@ def summary(rows: pd.DataFrame) -> str:
     return "; ".join(parts) + "."
 
 
-def markdown(rows: pd.DataFrame) -> str:
-    """The table, with a header line (machines, dates, commits) and the summary line, as markdown."""
+def markdown(rows: pd.DataFrame, csv: str = CSV) -> str:
+    """The table, with a header line (machines, dates, commits, the CSV) and the summary line, as markdown."""
     lines = [f"Measured on {', '.join(sorted(set(rows.machine)))}, {', '.join(sorted(set(rows.date)))}, at commits "
              f"{', '.join(sorted(set(rows.commit)))} (column `commit`); held-out ESR on pieces no system trained on; "
-             f"`{CSV}`.", "", "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
+             f"`{csv}`.", "", "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     for r in rows.itertuples():
         cells = [r.row, r.family, r.host, r.system, r.model, f"{float(r.wall_s):.1f}", _g(r.esr), _g(r.mel_distance),
                  _g(r.target), _met(r.met), _g(r.auto_ratio), r.commit]

@@ -18,7 +18,8 @@ import pytest
 import torch
 import yaml
 
-from bench import accuracy_table, bursts, dev_table, generalise_table, nam_system, step_time, tones, variants
+from bench import (accuracy_table, bursts, dev_table, generalise_full_table, generalise_table, nam_system, step_time,
+                   tones, variants)
 from bench.tables import kept_rows, merge_rows, replace_block
 from bench.pairs import PAIRS, make_pair, material_dir, parse_pairs
 from bench.stamp import stamp
@@ -152,8 +153,8 @@ def test_quick_benchmark_runs_end_to_end_and_tabulates(tmp_path):
     assert table.count("\n| a | synthetic | fxcore |") == 1 and "sox_overdrive" in table
 
 
-@pytest.mark.parametrize("module", [accuracy_table, generalise_table, dev_table],
-                         ids=["accuracy", "generalise", "dev"])
+@pytest.mark.parametrize("module", [accuracy_table, generalise_table, generalise_full_table, dev_table],
+                         ids=["accuracy", "generalise", "generalise-full", "dev"])
 def test_readme_tables_are_the_committed_csvs(module):
     readme = (ROOT / "README.md").read_text()
     table = module.markdown(pd.read_csv(ROOT / module.CSV))
